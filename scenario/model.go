@@ -1,0 +1,206 @@
+// Package scenario is the YAML model of a fleetbench run: what fleet to
+// simulate, how it connects, what it publishes and for how long. Load parses
+// and validates a file; every value in a returned *Scenario has had its
+// defaults applied and has passed validation, so the rest of fleetbench never
+// re-checks it.
+package scenario
+
+import "time"
+
+// Scenario is a loaded, defaulted and validated run description.
+// It is read-only after Load returns and safe to share between goroutines.
+type Scenario struct {
+	Name     string        // scenario name; defaults to the file's base name
+	File     string        // path the scenario was loaded from
+	Target   Target        // where devices connect
+	Auth     Auth          // how each device authenticates
+	Devices  Devices       // fleet size and identities
+	Connect  Connect       // connect ramp
+	Publish  Publish       // message schedule and shape
+	Duration time.Duration // length of the publish phase; defaults to the sum of the stages
+	Drain    time.Duration // grace after Duration to collect acknowledgements and confirmations
+	Confirm  *Confirm      // end-to-end confirmation consumer; nil when the scenario has none
+	// Thresholds are pass/fail criteria evaluated at the end of the run.
+	Thresholds []Threshold
+	// AbortOnFail stops a run early once a threshold can no longer pass.
+	AbortOnFail bool
+	// AbortDelay is how long into the run threshold aborts are suppressed.
+	AbortDelay time.Duration
+}
+
+// Target kinds.
+const (
+	TargetEmbedded = "embedded" // an in-process hub started by fleetbench
+	TargetMQTT     = "mqtt"     // any MQTT 3.1.1 broker or IoT hub
+)
+
+// Target is the broker the fleet connects to.
+type Target struct {
+	Kind string // TargetEmbedded or TargetMQTT
+	Host string // host name or IP; "127.0.0.1" for embedded
+	Port int    // TCP port; 0 for embedded (chosen at start)
+	TLS  TLS
+	// AckDelay makes the embedded hub hold every PUBACK this long (for
+	// regression experiments). Only valid with the embedded target.
+	AckDelay time.Duration
+}
+
+// TLS configures the device connections. Verification is on unless
+// InsecureSkipVerify is set explicitly.
+type TLS struct {
+	Enabled            bool   // false only when the scenario says `tls: false`
+	CAFile             string // PEM bundle of trusted roots; empty: system roots (embedded: the hub's own CA)
+	ServerName         string // name to verify; defaults to Target.Host
+	InsecureSkipVerify bool
+	CertFile, KeyFile  string // client certificate for mutual TLS (auth type x509)
+	SessionResumption  bool   // share one TLS session cache across the fleet
+}
+
+// Auth types.
+const (
+	AuthAzureSAS = "azure-sas" // IoT Hub SAS token per device
+	AuthUserPass = "userpass"  // username/password templates
+	AuthAliyun   = "aliyun"    // Alibaba Cloud IoT device signature
+	AuthX509     = "x509"      // client certificate; no password
+	AuthNone     = "none"      // no credentials
+)
+
+// Key kinds for azure-sas.
+const (
+	KeyDevice = "device" // the key is every device's own key (or per device in KeysFile)
+	KeyGroup  = "group"  // the key is a DPS group enrollment key; device keys are derived
+)
+
+// Auth describes how credentials are produced. Secrets never appear in a
+// scenario: they come from KeyEnv, KeyFile or KeysFile, resolved at run time.
+type Auth struct {
+	Type string
+
+	// Secret source (azure-sas, userpass password, aliyun device secret).
+	KeyEnv   string // environment variable holding the key
+	KeyFile  string // file holding the key (trailing newline trimmed)
+	KeysFile string // CSV "deviceId,key" per line: one key per device
+	KeyKind  string // KeyDevice or KeyGroup (azure-sas)
+
+	// azure-sas
+	HubHost    string        // IoT hub host name used in username and sr; defaults to Target.Host
+	Policy     string        // shared access policy name (skn); empty: device-scoped token
+	TokenTTL   time.Duration // token lifetime; devices reconnect with a fresh token before expiry
+	APIVersion string        // api-version in the username; default 2021-04-12
+
+	// userpass: templates expanded per device ({device}, {index}, {index:06})
+	ClientID string // client id template; default "{device}"
+	Username string // username template
+
+	// aliyun
+	ProductKey string
+	SignMethod string // hmacsha1 | hmacsha256 | hmacmd5
+	SecureMode int    // 2 = TLS, 3 = TCP; derived from Target.TLS when zero
+}
+
+// Devices describes the simulated fleet.
+type Devices struct {
+	Count      int    // number of devices, >= 1
+	ID         string // id template, e.g. "sim-{index:06}"
+	FirstIndex int    // index of the first device
+}
+
+// Connect describes the connect ramp.
+type Connect struct {
+	Rate         float64       // new connections per second (fleet-wide), > 0
+	MaxInFlight  int           // connects in progress at once
+	Timeout      time.Duration // dial + TLS + CONNACK
+	KeepAlive    time.Duration // MQTT keep-alive
+	CleanSession bool
+	// Reconnect makes a device whose connection drops reconnect (after a
+	// back-off) instead of staying down for the rest of the run.
+	Reconnect bool
+}
+
+// Publish describes what the fleet publishes and when.
+type Publish struct {
+	QoS         byte   // 0 or 1
+	MaxInFlight int    // QoS 1 messages awaiting PUBACK per device
+	Topic       string // topic template; default "devices/{device}/messages/events/"
+	// Properties is the IoT Hub property bag appended URL-encoded to the
+	// topic ($.ct, $.ce, custom keys), in file order.
+	Properties []Property
+	StartRate  float64 // fleet-wide msgs/s at the start of the first stage; default: the first stage's rate
+	Stages     []Stage
+	Payload    Payload
+	// LateAfter: a send this much after its intended time counts as late.
+	LateAfter time.Duration
+	// MaxLateness: a message that cannot go out within this of its intended
+	// time is skipped and counted missed (keeps a stalled device from
+	// building an unbounded backlog).
+	MaxLateness time.Duration
+}
+
+// Property is one key/value of the IoT Hub property bag.
+type Property struct{ Key, Value string }
+
+// Stage is one segment of the publish schedule: the fleet-wide rate moves
+// linearly from the previous stage's rate (or StartRate) to Rate over Duration.
+type Stage struct {
+	Duration time.Duration
+	Rate     float64 // fleet-wide messages per second (per-device interval forms are converted)
+}
+
+// Payload shapes each message body.
+type Payload struct {
+	Size     int    // total bytes; {fill} pads the template to this size
+	Template string // placeholders: {device} {index} {seq} {ts} {stamp} {fill}
+}
+
+// Confirm types.
+const (
+	ConfirmAMQP      = "amqp"
+	ConfirmAliyun    = "aliyun"
+	ConfirmEventHubs = "azure-eventhubs"
+	ConfirmMQTT      = "mqtt"
+)
+
+// Confirm configures the service-side consumer that confirms delivery.
+type Confirm struct {
+	Type string
+
+	// amqp / aliyun / mqtt connection
+	URL                string // amqp://, amqps://, mqtt://, mqtts:// (mqtt with embedded target may be empty)
+	CAFile             string
+	ServerName         string
+	InsecureSkipVerify bool
+	SASL               string // plain | anonymous (amqp)
+	Username           string // amqp/mqtt user name
+	PasswordEnv        string // secret sources
+	PasswordFile       string
+	Sources            []string // AMQP source addresses, e.g. /amq/queue/fleet
+	Credit             int      // AMQP link credit
+
+	// aliyun
+	ClientID        string
+	AccessKeyEnv    string // env var holding the AccessKey id
+	AccessSecretEnv string // env var holding the AccessKey secret
+	InstanceID      string
+	ConsumerGroup   string // also the Event Hubs consumer group
+	SignMethod      string // hmacsha1 | hmacsha256
+	IdleTimeout     time.Duration
+
+	// azure-eventhubs
+	ConnectionStringEnv string
+
+	// mqtt
+	Topic       string // subscription filter; default "devices/+/messages/events/#"
+	Clients     int    // subscriber connections (shared subscription when > 1)
+	SharedGroup string
+
+	// ListLost is how many lost (device, seq) pairs the report lists.
+	ListLost int
+}
+
+// Threshold is one pass/fail criterion, e.g. Metric "publish.p99", Expr "< 100ms".
+type Threshold struct {
+	Metric string
+	Expr   string
+	Line   int // position of the threshold in the scenario file, for messages
+	Col    int
+}
