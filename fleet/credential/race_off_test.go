@@ -1,0 +1,5 @@
+//go:build !race
+
+package credential
+
+const raceEnabled = false
