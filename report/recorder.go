@@ -1,0 +1,346 @@
+package report
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// RecorderConfig sizes a [Recorder]. Zero fields take their defaults.
+type RecorderConfig struct {
+	// Shards is the number of independently locked shards; default
+	// 4*GOMAXPROCS. Each shard holds four histograms (about 560 KB at the
+	// default MaxLatency).
+	Shards int
+	// Interval is the time-series step the caller ticks at (see Collect);
+	// default 1s.
+	Interval time.Duration
+	// MaxLatency is the largest latency tracked; larger values are recorded
+	// as MaxLatency and counted over-max. Default 60s.
+	MaxLatency time.Duration
+	// LateAfter: a send more than this after its intended time counts as
+	// late. Default 5ms.
+	LateAfter time.Duration
+}
+
+// Default recorder settings.
+const (
+	DefaultInterval  = time.Second
+	DefaultLateAfter = 5 * time.Millisecond
+)
+
+// Recorder collects a run's measurements. Devices record through a
+// [Shard] (device d uses Shard(d)); one collector calls Tick every interval
+// (or runs Collect) and finally Result. All methods are safe for concurrent
+// use; Tick and Result serialise on the collector's own lock, which the
+// hot path never takes.
+type Recorder struct {
+	shards     []Shard
+	interval   time.Duration
+	maxLatency time.Duration
+	lateAfter  time.Duration
+	histBytes  int64
+
+	_         [cacheLinePad]byte
+	connected atomic.Int64 // exact gauge: Connected - Disconnected
+	peak      atomic.Int64
+	_         [cacheLinePad]byte
+
+	mu         sync.Mutex // collector state below
+	spare      [nHists]*hdrhistogram.Histogram
+	cum        [nHists]*hdrhistogram.Histogram
+	ivPublish  *hdrhistogram.Histogram // this interval's publish latency, all shards
+	ivLateness *hdrhistogram.Histogram
+	prev       counters // totals at the previous tick
+	last       time.Duration
+	series     []Point
+	result     *Measured
+}
+
+// NewRecorder allocates every histogram the run will use up front:
+// (Shards+5)*4 histograms in all, so recording never allocates.
+func NewRecorder(cfg RecorderConfig) *Recorder {
+	if cfg.Shards <= 0 {
+		cfg.Shards = 4 * runtime.GOMAXPROCS(0)
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.MaxLatency <= 0 {
+		cfg.MaxLatency = DefaultMaxLatency
+	}
+	if cfg.LateAfter <= 0 {
+		cfg.LateAfter = DefaultLateAfter
+	}
+	r := &Recorder{
+		shards:     make([]Shard, cfg.Shards),
+		interval:   cfg.Interval,
+		maxLatency: cfg.MaxLatency,
+		lateAfter:  cfg.LateAfter,
+	}
+	newH := func() *hdrhistogram.Histogram {
+		h := NewLatencyHistogram(cfg.MaxLatency)
+		r.histBytes += int64(h.ByteSize())
+		return h
+	}
+	for i := range r.shards {
+		s := &r.shards[i]
+		for k := range s.h {
+			s.h[k] = newH()
+		}
+		s.max = s.h[0].HighestTrackableValue()
+		s.lateAfter = cfg.LateAfter
+		s.r = r
+	}
+	for k := range r.spare {
+		r.spare[k] = newH()
+		r.cum[k] = newH()
+	}
+	r.ivPublish, r.ivLateness = newH(), newH()
+	return r
+}
+
+// Shard returns shard i modulo the shard count (negative i are folded too).
+// Device d records through Shard(d).
+func (r *Recorder) Shard(i int) *Shard {
+	n := len(r.shards)
+	return &r.shards[((i%n)+n)%n]
+}
+
+// Interval is the time-series step the recorder was configured with.
+func (r *Recorder) Interval() time.Duration { return r.interval }
+
+// HistogramMemoryBytes is the memory held by all the recorder's
+// histograms, in bytes.
+func (r *Recorder) HistogramMemoryBytes() int64 { return r.histBytes }
+
+func (r *Recorder) gaugeUp() {
+	n := r.connected.Add(1)
+	for {
+		p := r.peak.Load()
+		if n <= p || r.peak.CompareAndSwap(p, n) {
+			return
+		}
+	}
+}
+
+// Totals returns the counters since the start of the run, summed over the
+// shards at the time of the call. Cheap enough for a progress line every
+// second; safe for concurrent use.
+func (r *Recorder) Totals() Totals {
+	var c counters
+	for i := range r.shards {
+		s := &r.shards[i]
+		s.mu.Lock()
+		c.add(&s.c)
+		s.mu.Unlock()
+	}
+	t := c.totals()
+	t.Connected, t.PeakConnected = r.connected.Load(), r.peak.Load()
+	return t
+}
+
+// Tick closes the interval ending at now (offset since run start): it
+// merges every shard's interval histograms into the cumulative ones and
+// appends one [Point]. A now not after the previous tick adds its counts to
+// the last point instead of appending a zero-length one. Tick after Result
+// does nothing.
+func (r *Recorder) Tick(now time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.result == nil {
+		r.tick(now)
+	}
+}
+
+func (r *Recorder) tick(now time.Duration) {
+	var total counters
+	for i := range r.shards {
+		s := &r.shards[i]
+		s.mu.Lock()
+		total.add(&s.c)
+		s.h, r.spare = r.spare, s.h // spare is empty; the shard's data leaves with it
+		s.mu.Unlock()
+		r.absorbSpare()
+	}
+	d := total.sub(&r.prev)
+	r.prev = total
+	gauge := r.connected.Load()
+
+	if now <= r.last && len(r.series) > 0 {
+		p := &r.series[len(r.series)-1]
+		p.Connects += d[cConnects]
+		p.ConnectFailed += d.failed()
+		p.Disconnects += d[cDisconnects]
+		p.Connected = gauge
+		p.Due += d[cDue]
+		p.Sent += d[cSent]
+		p.Acked += d[cAcked]
+		p.Failed += d[cFailed]
+		p.Late += d[cLate]
+		p.Missed += d[cMissed]
+		if p.IntervalMs > 0 {
+			p.SentRate = float64(p.Sent) / (p.IntervalMs / 1000)
+			p.AckedRate = float64(p.Acked) / (p.IntervalMs / 1000)
+		}
+	} else {
+		iv := now - r.last
+		p := Point{
+			TMs:           Ms(now),
+			IntervalMs:    Ms(iv),
+			Connects:      d[cConnects],
+			ConnectFailed: d.failed(),
+			Disconnects:   d[cDisconnects],
+			Connected:     gauge,
+			Due:           d[cDue],
+			Sent:          d[cSent],
+			Acked:         d[cAcked],
+			Failed:        d[cFailed],
+			Late:          d[cLate],
+			Missed:        d[cMissed],
+			PublishP50Ms:  unitsToMs(float64(r.ivPublish.ValueAtQuantile(50))),
+			PublishP99Ms:  unitsToMs(float64(r.ivPublish.ValueAtQuantile(99))),
+			PublishMaxMs:  unitsToMs(float64(maxOf(r.ivPublish))),
+			LatenessP99Ms: unitsToMs(float64(r.ivLateness.ValueAtQuantile(99))),
+		}
+		if iv > 0 {
+			p.SentRate = float64(p.Sent) / iv.Seconds()
+			p.AckedRate = float64(p.Acked) / iv.Seconds()
+		}
+		r.series = append(r.series, p)
+		r.last = now
+	}
+	mergeReset(r.cum[hPublish], r.ivPublish)
+	mergeReset(r.cum[hLateness], r.ivLateness)
+}
+
+// absorbSpare moves the histograms just swapped out of a shard into the
+// collector's aggregates and leaves them empty for the next swap.
+func (r *Recorder) absorbSpare() {
+	for k, h := range r.spare {
+		dst := r.cum[k]
+		switch k {
+		case hPublish:
+			dst = r.ivPublish
+		case hLateness:
+			dst = r.ivLateness
+		}
+		mergeReset(dst, h)
+	}
+}
+
+// mergeReset merges src into dst and empties src; an empty src costs
+// nothing. Both histograms share one geometry, so nothing is dropped.
+func mergeReset(dst, src *hdrhistogram.Histogram) {
+	if src.TotalCount() == 0 {
+		return
+	}
+	dst.Merge(src)
+	src.Reset()
+}
+
+// maxOf is h.Max() but 0 for an empty histogram.
+func maxOf(h *hdrhistogram.Histogram) int64 {
+	if h.TotalCount() == 0 {
+		return 0
+	}
+	return h.Max()
+}
+
+func (c *counters) failed() int64 {
+	var n int64
+	for i := range int(NumFailReasons) {
+		n += c[cConnectFailed+i]
+	}
+	return n
+}
+
+// Measured is a finished measurement: cumulative histograms (values in
+// [HistogramUnit]), final counters and the time series. It is owned by the
+// caller; the recorder no longer touches it.
+type Measured struct {
+	End        time.Duration // offset of the final tick since run start
+	Interval   time.Duration // time-series step
+	MaxLatency time.Duration // histogram range
+	LateAfter  time.Duration // lateness that counts as late
+	Totals     Totals
+
+	Connect            *hdrhistogram.Histogram // dial + TLS + CONNACK
+	Publish            *hdrhistogram.Histogram // intended send -> PUBACK (corrected)
+	PublishUncorrected *hdrhistogram.Histogram // actual send -> PUBACK
+	Lateness           *hdrhistogram.Histogram // intended send -> actual send
+
+	// Samples above MaxLatency, recorded as MaxLatency, per histogram.
+	ConnectOverMax, PublishOverMax, PublishUncorrectedOverMax, LatenessOverMax int64
+
+	Series         []Point
+	HistogramBytes int64 // memory the recorder's histograms held
+}
+
+// Result ends the measurement: it calls Tick(end) and returns the
+// cumulative histograms, counters and series. Later calls return the same
+// *Measured; later Ticks do nothing; shards may still be written to but
+// their records are ignored.
+func (r *Recorder) Result(end time.Duration) *Measured {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.result != nil {
+		return r.result
+	}
+	r.tick(end)
+	t := r.prev.totals()
+	t.Connected, t.PeakConnected = r.connected.Load(), r.peak.Load()
+	r.result = &Measured{
+		End:                       max(end, r.last),
+		Interval:                  r.interval,
+		MaxLatency:                r.maxLatency,
+		LateAfter:                 r.lateAfter,
+		Totals:                    t,
+		Connect:                   r.cum[hConnect],
+		Publish:                   r.cum[hPublish],
+		PublishUncorrected:        r.cum[hPublishUncorrected],
+		Lateness:                  r.cum[hLateness],
+		ConnectOverMax:            r.prev[cOverConnect],
+		PublishOverMax:            r.prev[cOverPublish],
+		PublishUncorrectedOverMax: r.prev[cOverPublishUncorrected],
+		LatenessOverMax:           r.prev[cOverLateness],
+		Series:                    r.series,
+		HistogramBytes:            r.histBytes,
+	}
+	return r.result
+}
+
+// Collect ticks the recorder at every multiple of Interval since the run's
+// start until ctx is done, then returns without a final tick (call Result
+// for that). elapsed returns the current offset since the run's start from
+// a monotonic clock, e.g. func() time.Duration { return time.Since(start) }.
+// Ticks are scheduled from absolute times, so they do not drift; if the
+// collector falls behind, missed steps are skipped and the next point
+// covers the longer interval.
+func (r *Recorder) Collect(ctx context.Context, elapsed func() time.Duration) {
+	now := elapsed()
+	next := (now/r.interval + 1) * r.interval
+	t := time.NewTimer(next - now)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now = elapsed()
+		if now < next { // elapsed runs behind the timer's clock: wait the rest
+			t.Reset(next - now)
+			continue
+		}
+		r.Tick(now)
+		for next <= now {
+			next += r.interval
+		}
+		t.Reset(next - now)
+	}
+}

@@ -1,0 +1,5 @@
+package report
+
+import "unsafe"
+
+func uintptrOf(s *Shard) uintptr { return uintptr(unsafe.Pointer(s)) }
