@@ -5,7 +5,11 @@
 // re-checks it.
 package scenario
 
-import "time"
+import (
+	"time"
+
+	"github.com/fleetbench/fleetbench/threshold"
+)
 
 // Scenario is a loaded, defaulted and validated run description.
 // It is read-only after Load returns and safe to share between goroutines.
@@ -26,6 +30,10 @@ type Scenario struct {
 	AbortOnFail bool
 	// AbortDelay is how long into the run threshold aborts are suppressed.
 	AbortDelay time.Duration
+	// Warnings are "file:line:col: path: message" lines about settings that
+	// are valid but probably unwise (plain TCP, unverified certificates).
+	// Show them before the run.
+	Warnings []string
 }
 
 // Target kinds.
@@ -203,4 +211,9 @@ type Threshold struct {
 	Expr   string
 	Line   int // position of the threshold in the scenario file, for messages
 	Col    int
+	// File is the scenario file the threshold is in, or SetFile when it
+	// came from a --set override (then Line is the override's number).
+	File string
+	// Cond is Expr parsed; validation has checked that it suits Metric.
+	Cond threshold.Cond
 }

@@ -1,0 +1,143 @@
+package scenario
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// Default ports of an MQTT target.
+const (
+	DefaultPortTLS   = 8883
+	DefaultPortPlain = 1883
+)
+
+// embeddedHost is where the embedded hub listens.
+const embeddedHost = "127.0.0.1"
+
+func (d *decoder) decodeTarget(n *node, t *Target) {
+	d.object(n, "target", targetKeys, func(key string, v *node, p string) {
+		switch key {
+		case "kind":
+			t.Kind, _ = d.enum(v, p, TargetEmbedded, TargetMQTT)
+		case "host":
+			t.Host, _ = d.host(v, p)
+		case "port":
+			t.Port, _ = d.integer(v, p, 1, 65535)
+		case "tls":
+			d.decodeTLS(v, p, &t.TLS)
+		case "ack_delay":
+			t.AckDelay, _ = d.duration(v, p, 0, time.Minute)
+		}
+	})
+}
+
+// decodeTLS reads `tls: false`, `tls: true` or a mapping of TLS settings.
+func (d *decoder) decodeTLS(v *node, p string, t *TLS) {
+	if v.kind == kScalar && v.typ == tBool {
+		t.Enabled = v.text == "true"
+		return
+	}
+	if v.kind != kMap {
+		d.report(v.pos, p, "want a mapping of TLS settings or false, got "+v.describe(),
+			"write `tls: false` for plain TCP, or keys such as ca_file below tls")
+		return
+	}
+	t.Enabled = true
+	d.object(v, p, tlsKeys, func(key string, v *node, p string) {
+		switch key {
+		case "ca_file":
+			t.CAFile, _ = d.filePath(v, p)
+		case "server_name":
+			t.ServerName, _ = d.host(v, p)
+		case "insecure_skip_verify":
+			t.InsecureSkipVerify, _ = d.boolean(v, p)
+		case "cert_file":
+			t.CertFile, _ = d.filePath(v, p)
+		case "key_file":
+			t.KeyFile, _ = d.filePath(v, p)
+		case "session_resumption":
+			t.SessionResumption, _ = d.boolean(v, p)
+		}
+	})
+}
+
+// host decodes a bare host name or IP address.
+func (d *decoder) host(v *node, p string) (string, bool) {
+	s, ok := d.nonEmpty(v, p)
+	if !ok {
+		return "", false
+	}
+	switch {
+	case strings.Contains(s, "://"):
+		d.report(v.pos, p, "is a URL, not a host name", "write the host name only, e.g. myhub.azure-devices.net; the port goes in target.port")
+		return "", false
+	case strings.ContainsAny(s, " /\t"):
+		d.report(v.pos, p, "is not a host name", "write a host name or IP address, e.g. 127.0.0.1")
+		return "", false
+	case strings.Contains(s, ":") && net.ParseIP(s) == nil:
+		d.report(v.pos, p, "has a port in it", "write the host name only and the port in target.port")
+		return "", false
+	}
+	return s, true
+}
+
+// finishTarget applies the target's defaults and checks it.
+func (d *decoder) finishTarget(t *Target) {
+	if !d.has("target.kind") {
+		t.Kind = TargetEmbedded
+	}
+	tlsOff := d.has("target.tls") && !t.TLS.Enabled
+	if t.Kind == TargetEmbedded {
+		for _, k := range []string{"host", "port"} {
+			if d.given("target." + k) {
+				d.failKey("target."+k, "the embedded hub listens on 127.0.0.1 at a port chosen when it starts",
+					"remove target."+k+", or set target.kind: mqtt to use another broker (e.g. one started with `fleetbench hub`)")
+			}
+		}
+		if tlsOff {
+			d.fail("target.tls", "the embedded hub accepts TLS connections only, like IoT Hub", "remove `tls: false`")
+		}
+		for _, k := range []string{"ca_file", "server_name", "insecure_skip_verify", "cert_file", "key_file"} {
+			if d.given("target.tls." + k) {
+				d.failKey("target.tls."+k, "the embedded hub's own CA is trusted automatically",
+					"remove target.tls."+k+" (only session_resumption applies to the embedded hub)")
+			}
+		}
+		t.Host, t.Port = embeddedHost, 0
+		t.TLS.Enabled = true
+	} else {
+		if !d.given("target.host") {
+			d.failKey("target.host", "an mqtt target needs a host", "add target.host, e.g. myhub.azure-devices.net or 127.0.0.1")
+		}
+		if d.given("target.ack_delay") {
+			d.failKey("target.ack_delay", "only the embedded hub can delay acknowledgements", "remove target.ack_delay or use target.kind: embedded")
+		}
+		if !d.given("target.tls") {
+			t.TLS.Enabled = true
+		}
+		if !d.given("target.port") {
+			t.Port = DefaultPortTLS
+			if !t.TLS.Enabled {
+				t.Port = DefaultPortPlain
+			}
+		}
+	}
+	if t.TLS.Enabled && !d.has("target.tls.server_name") {
+		t.TLS.ServerName = t.Host
+	}
+	if tlsOff {
+		d.warn("target.tls", "plain TCP: credentials and messages travel unencrypted")
+	}
+	if t.TLS.InsecureSkipVerify {
+		d.warn("target.tls.insecure_skip_verify", "the broker's certificate is not verified: anyone on the path can impersonate it")
+	}
+	if d.given("target.tls.cert_file") != d.given("target.tls.key_file") {
+		missing := "target.tls.key_file"
+		if !d.given("target.tls.cert_file") {
+			missing = "target.tls.cert_file"
+		}
+		d.failKey(missing, "a client certificate needs both cert_file and key_file", fmt.Sprintf("add %s", missing))
+	}
+}
