@@ -1,0 +1,128 @@
+package fleet
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/fleetbench/fleetbench/report"
+)
+
+// dial opens one device's connection: TCP, TLS handshake, CONNECT and
+// CONNACK, all within the connect timeout. It runs on a short-lived
+// connector goroutine so that the TLS handshake's deep stack is not kept by
+// the long-lived device goroutine.
+func (f *Fleet) dial(ctx context.Context, d *device) (net.Conn, error) {
+	deadline := time.Now().Add(f.sc.Connect.Timeout)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	dialer := net.Dialer{KeepAlive: -1} // MQTT keep-alive does this job
+	conn, err := dialer.DialContext(ctx, "tcp", f.addr)
+	if err != nil {
+		return nil, err
+	}
+	if err := conn.SetDeadline(deadline); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if f.tls != nil {
+		tc := tls.Client(conn, f.tls)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		conn = tc
+	}
+	creds, err := f.creds.Credentials(d.index, d.id, time.Now())
+	if err != nil {
+		conn.Close()
+		return nil, &credentialError{err}
+	}
+	var pw []byte
+	if creds.Password != "" {
+		pw = []byte(creds.Password.Reveal())
+	}
+	err = writeConnect(conn, creds.ClientID, creds.Username, pw, uint16(f.sc.Connect.KeepAlive/time.Second), f.sc.Connect.CleanSession)
+	clear(pw)
+	if err == nil {
+		err = readConnack(conn)
+	}
+	if err != nil {
+		conn.Close()
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = fmt.Errorf("broker closed the connection before CONNACK: %w", err)
+		}
+		return nil, err
+	}
+	if err := conn.SetDeadline(time.Time{}); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	d.expires = creds.Expires
+	return conn, nil
+}
+
+// credentialError is a failure to produce a device's credentials (a missing
+// key, say): the fleet's fault, not the hub's.
+type credentialError struct{ err error }
+
+func (e *credentialError) Error() string { return "credentials: " + e.err.Error() }
+func (e *credentialError) Unwrap() error { return e.err }
+
+// classify sorts a connect error into the reason the report counts it under.
+func classify(err error) report.FailReason {
+	var ce *ConnackError
+	var te *TLSTrustError
+	var ae tls.AlertError
+	var rh tls.RecordHeaderError
+	var ne net.Error
+	var cred *credentialError
+	switch {
+	case errors.As(err, &ce):
+		switch ce.Code {
+		case 4, 5:
+			return report.FailRefusedAuth
+		case 3:
+			return report.FailRefusedThrottled
+		default:
+			return report.FailRefusedOther
+		}
+	case errors.As(err, &cred):
+		return report.FailOther
+	case errors.As(err, &te), errors.As(err, &ae), errors.As(err, &rh):
+		return report.FailTLS
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
+		errors.As(err, &ne) && ne.Timeout():
+		return report.FailTimeout
+	}
+	return report.FailNetwork
+}
+
+// describe renders a connect error as one line that says what to check.
+func describe(err error, addr string) string {
+	var ce *ConnackError
+	var te *TLSTrustError
+	switch {
+	case errors.As(err, &ce) && (ce.Code == 4 || ce.Code == 5):
+		return fmt.Sprintf("%s refused the device's credentials (%v): check the auth section (key source, key_kind, hub_host, username template)", addr, ce)
+	case errors.As(err, &ce) && ce.Code == 3:
+		return fmt.Sprintf("%s answered 'server unavailable' (%v): the hub is throttling or down; lower connect.rate", addr, ce)
+	case errors.As(err, &ce):
+		return fmt.Sprintf("%s refused the connection (%v)", addr, ce)
+	case errors.As(err, &te):
+		return te.Error()
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Sprintf("nothing is listening at %s (connection refused): is the broker running? check target.host and target.port", addr)
+	case classify(err) == report.FailTimeout:
+		return fmt.Sprintf("no answer from %s within connect.timeout: check target.host/port, firewalls, or raise connect.timeout", addr)
+	case classify(err) == report.FailTLS:
+		return fmt.Sprintf("TLS handshake with %s failed: %v (is target.tls right for this port? `tls: false` for a plain listener)", addr, err)
+	}
+	return fmt.Sprintf("cannot connect to %s: %v", addr, err)
+}

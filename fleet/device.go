@@ -1,0 +1,322 @@
+package fleet
+
+import (
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fleetbench/fleetbench/report"
+)
+
+// device is one simulated device. Its session goroutine owns everything but
+// mu/conn; the fleet touches conn only under mu, to wake or close it.
+// About 1 KiB per device plus its connection (docs/design.md).
+type device struct {
+	f     *Fleet
+	slot  int // position in the fleet, 0..N-1: which messages it is dealt
+	index int // device index (identity, stamp)
+	id    string
+	shard *report.Shard
+	frame frame
+
+	k        int64  // next of this device's messages to handle (fleet message slot+k*N)
+	seq      uint64 // messages written so far: sequence numbers 0..seq-1 went out
+	infl     inflight
+	expires  time.Time // credential expiry from the last connect; zero: never
+	attempts int       // consecutive failed reconnects
+
+	pokes atomic.Uint32 // bumped by the pacer before it wakes the device
+	mu    sync.Mutex    // guards conn
+	conn net.Conn   // current connection, nil while disconnected
+	rbuf [64]byte   // inbound packets: PUBACK, PINGRESP
+}
+
+// inflight tracks QoS 1 messages awaiting PUBACK. Packet id = slot + 1.
+type inflight struct {
+	slots []pending
+	free  []uint16
+}
+
+type pending struct{ intended, sent time.Duration } // sent < 0: slot free
+
+func (in *inflight) init(n int) {
+	if in.slots != nil {
+		return
+	}
+	in.slots = make([]pending, n)
+	in.free = make([]uint16, n)
+	for i := range in.slots {
+		in.slots[i].sent = -1
+		in.free[i] = uint16(n - 1 - i)
+	}
+}
+
+func (in *inflight) full() bool { return len(in.free) == 0 }
+func (in *inflight) count() int { return len(in.slots) - len(in.free) }
+
+func (in *inflight) take(intended, sent time.Duration) uint16 {
+	i := in.free[len(in.free)-1]
+	in.free = in.free[:len(in.free)-1]
+	in.slots[i] = pending{intended, sent}
+	return i + 1
+}
+
+// release frees the slot of packet id and returns what it held; ok is false
+// for an id we are not waiting for (a duplicate PUBACK).
+func (in *inflight) release(id uint16) (pending, bool) {
+	i := int(id) - 1
+	if i < 0 || i >= len(in.slots) || in.slots[i].sent < 0 {
+		return pending{}, false
+	}
+	p := in.slots[i]
+	in.slots[i].sent = -1
+	in.free = append(in.free, uint16(i))
+	return p, true
+}
+
+// dropAll empties the table and returns how many were waiting.
+func (in *inflight) dropAll() int {
+	n := 0
+	for i := range in.slots {
+		if in.slots[i].sent >= 0 {
+			in.slots[i].sent = -1
+			n++
+		}
+	}
+	in.free = in.free[:0]
+	for i := len(in.slots) - 1; i >= 0; i-- {
+		in.free = append(in.free, uint16(i))
+	}
+	return n
+}
+
+// setConn publishes the device's connection for wake-ups and closing.
+func (d *device) setConn(c net.Conn) {
+	d.mu.Lock()
+	d.conn = c
+	d.mu.Unlock()
+}
+
+// wake makes a blocked Read return at once so the session re-reads the
+// fleet's phase. Safe to call from any goroutine.
+func (d *device) wake() {
+	d.mu.Lock()
+	if d.conn != nil {
+		d.conn.SetReadDeadline(aLongTimeAgo)
+	}
+	d.mu.Unlock()
+}
+
+// forceClose closes the connection, unblocking a Write stuck on a hub that
+// stopped reading.
+func (d *device) forceClose() {
+	d.mu.Lock()
+	if d.conn != nil {
+		d.conn.Close()
+	}
+	d.mu.Unlock()
+}
+
+// poke wakes the device because one of its messages is due now. The
+// counter lets a device that was setting its own deadline at that moment
+// notice the poke it would otherwise overwrite.
+func (d *device) poke() {
+	d.pokes.Add(1)
+	d.wake()
+}
+
+var aLongTimeAgo = time.Unix(1, 0)
+
+// endReason says why a session ended.
+type endReason int
+
+const (
+	endStop  endReason = iota // the fleet is stopping: DISCONNECT sent
+	endLost                   // the connection failed
+	endRenew                  // credentials about to expire: reconnect now
+)
+
+// session runs one connection of the device until it ends. Everything this
+// device does on the wire happens here, in one goroutine: it sleeps in
+// conn.Read with the read deadline set to its next duty (next message due,
+// keep-alive ping, token renewal), so it needs no timer or goroutine of its
+// own. A device that falls behind only ever delays itself.
+func (d *device) session(conn net.Conn) {
+	f := d.f
+	sc := f.sc
+	qos1 := sc.Publish.QoS > 0
+	if qos1 {
+		d.infl.init(sc.Publish.MaxInFlight)
+	}
+	ka := sc.Connect.KeepAlive
+	in := inbound{buf: d.rbuf[:]}
+	lastWrite := f.since()
+	pingSent := time.Duration(-1)
+	renewAt := time.Duration(-1)
+	if !d.expires.IsZero() {
+		margin := min(d.expires.Sub(f.start.Add(lastWrite))/10, 5*time.Minute)
+		renewAt = d.expires.Sub(f.start) - margin
+	}
+	renewing := false
+	reason := endLost
+	var failure error
+
+loop:
+	for {
+		epoch := f.epoch.Load()
+		pokes := d.pokes.Load()
+		if f.stopping.Load() {
+			reason = endStop
+			break
+		}
+		now := f.since()
+		if renewAt >= 0 && now >= renewAt && !renewing {
+			renewing = true // stop sending; reconnect once the in-flight drain
+		}
+		if renewing && (!qos1 || d.infl.count() == 0 || now >= renewAt+5*time.Second) {
+			reason = endRenew
+			break
+		}
+
+		// Send what is due. nextAt < 0: nothing more to send in this phase.
+		nextAt := time.Duration(-1)
+		if !renewing {
+			var err error
+			if nextAt, err = d.publishDue(conn, now, qos1, &lastWrite); err != nil {
+				failure = err
+				break
+			}
+		}
+
+		// Keep-alive.
+		if ka > 0 {
+			if pingSent >= 0 && now-pingSent > ka {
+				failure = errPingTimeout
+				break
+			}
+			if pingSent < 0 && now-lastWrite >= ka {
+				if _, err := conn.Write(pingreqPacket); err != nil {
+					failure = err
+					break
+				}
+				pingSent, lastWrite = now, now
+			}
+		}
+
+		// Sleep in Read until the next duty.
+		wakeAt := now + time.Hour
+		if nextAt >= 0 && !(qos1 && d.infl.full()) {
+			// The pacer wakes us on time; our own deadline is the fallback.
+			wakeAt = min(wakeAt, nextAt+pacerFallback)
+		}
+		if ka > 0 {
+			if pingSent >= 0 {
+				wakeAt = min(wakeAt, pingSent+ka+time.Millisecond)
+			} else {
+				wakeAt = min(wakeAt, lastWrite+ka)
+			}
+		}
+		if renewAt >= 0 {
+			if renewing {
+				wakeAt = min(wakeAt, renewAt+5*time.Second)
+			} else {
+				wakeAt = min(wakeAt, renewAt)
+			}
+		}
+		conn.SetReadDeadline(f.start.Add(wakeAt))
+		if f.epoch.Load() != epoch || d.pokes.Load() != pokes {
+			continue // woken while we set the deadline: look again
+		}
+		n, err := conn.Read(in.space())
+		if n > 0 {
+			in.advance(n)
+			for {
+				p, ok, perr := in.next()
+				if perr != nil {
+					failure = perr
+					break loop
+				}
+				if !ok {
+					break
+				}
+				switch p.kind {
+				case typePuback:
+					if pd, ok := d.infl.release(p.id); ok {
+						d.shard.Acked(pd.intended, pd.sent, f.since())
+					}
+				case typePingresp:
+					pingSent = -1
+				}
+			}
+		}
+		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			failure = err
+			break
+		}
+	}
+
+	d.setConn(nil)
+	if reason != endLost {
+		conn.SetWriteDeadline(time.Now().Add(time.Second))
+		conn.Write(disconnectPacket)
+	}
+	conn.Close()
+	if lost := d.infl.dropAll(); lost > 0 {
+		d.shard.Failed(lost)
+	}
+	switch {
+	case reason == endRenew:
+		f.startReconnect(d, 0)
+	case reason == endLost:
+		d.shard.Disconnected()
+		f.noteError(report.FailNetwork, failure)
+		if sc.Connect.Reconnect {
+			f.startReconnect(d, 1)
+		}
+	}
+}
+
+var errPingTimeout = errors.New("no PINGRESP within the keep-alive interval")
+
+// publishDue writes every message whose intended time has come, as far as
+// the in-flight limit allows, and returns the intended time of the next
+// message (or -1 when none is left in this phase). Messages more than
+// MaxLateness behind are skipped and counted missed: they never get a
+// sequence number, so sequence numbers 0..seq-1 are exactly what was written.
+func (d *device) publishDue(conn net.Conn, now time.Duration, qos1 bool, lastWrite *time.Duration) (time.Duration, error) {
+	f := d.f
+	for {
+		at, ok := f.messageTime(d.slot, d.k)
+		if !ok || at > now {
+			if !ok {
+				return -1, nil
+			}
+			return at, nil
+		}
+		if now-at > f.sc.Publish.MaxLateness {
+			d.shard.Missed(1)
+			d.k++
+			continue
+		}
+		if qos1 && d.infl.full() {
+			return at, nil // wait for a PUBACK; the message is getting late
+		}
+		var pid uint16
+		sent := f.since()
+		if qos1 {
+			pid = d.infl.take(at, sent)
+		}
+		d.frame.stampMessage(pid, d.seq, f.startWall+int64(at))
+		d.seq++
+		d.k++
+		d.shard.Sent(at, sent, f.sc.Publish.QoS)
+		*lastWrite = sent
+		if _, err := conn.Write(d.frame.buf); err != nil {
+			return -1, err
+		}
+		now = sent
+	}
+}

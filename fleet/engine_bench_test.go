@@ -1,0 +1,164 @@
+package fleet
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"runtime"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/fleetbench/fleetbench/fleet/credential"
+	"github.com/fleetbench/fleetbench/internal/testbed"
+	"github.com/fleetbench/fleetbench/report"
+	"github.com/fleetbench/fleetbench/scenario"
+)
+
+// The device-engine decision (docs/design.md) rests on these benchmarks:
+// N devices connect over TLS to a real mosquitto in another process, so
+// that only the generator's own memory and CPU are counted.
+//
+//	go test ./fleet -run '^$' -bench Engine -benchtime 1x
+//
+// Each reports bytes of Go heap+stack per connected device, goroutines per
+// device, and client CPU microseconds per TLS connect.
+
+const engineDevices = 2000
+
+type engineCost struct {
+	bytesPerDevice, goroutinesPerDevice, cpuUsPerConnect float64
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func liveBytes() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse + ms.StackInuse
+}
+
+// measure connects n devices with connect (at most 32 at once) and returns
+// the cost per device; disconnect is called after measuring.
+func measure(b *testing.B, n int, connect func(i int) error, disconnect func()) engineCost {
+	b.Helper()
+	mem0, g0 := liveBytes(), runtime.NumGoroutine()
+	cpu0 := cpuTime()
+	sem := make(chan struct{}, 32)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := connect(i); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	cpu := cpuTime() - cpu0
+	if firstErr != nil {
+		b.Fatal(firstErr)
+	}
+	c := engineCost{
+		bytesPerDevice:      float64(liveBytes()-mem0) / float64(n),
+		goroutinesPerDevice: float64(runtime.NumGoroutine()-g0) / float64(n),
+		cpuUsPerConnect:     float64(cpu.Microseconds()) / float64(n),
+	}
+	disconnect()
+	return c
+}
+
+func report3(b *testing.B, c engineCost) {
+	b.ReportMetric(c.bytesPerDevice, "B/device")
+	b.ReportMetric(c.goroutinesPerDevice, "goroutines/device")
+	b.ReportMetric(c.cpuUsPerConnect, "us-cpu/connect")
+}
+
+func BenchmarkEnginePaho(b *testing.B) {
+	m := testbed.StartMosquitto(b)
+	for _, tuned := range []bool{false, true} {
+		b.Run(fmt.Sprintf("tuned=%v", tuned), func(b *testing.B) {
+			for b.Loop() {
+				clients := make([]paho.Client, engineDevices)
+				c := measure(b, engineDevices, func(i int) error {
+					o := paho.NewClientOptions().AddBroker("ssl://" + m.TLSAddr).
+						SetClientID(fmt.Sprintf("paho-%d", i)).SetUsername(m.Username).SetPassword(m.Password).
+						SetTLSConfig(&tls.Config{RootCAs: m.CAPool, ServerName: "127.0.0.1"}).
+						SetKeepAlive(60 * time.Second)
+					if tuned {
+						o.SetAutoReconnect(false).SetConnectRetry(false).SetOrderMatters(false).
+							SetMessageChannelDepth(1).SetWriteTimeout(time.Second).
+							SetTLSConfig(&tls.Config{RootCAs: m.CAPool, ServerName: "127.0.0.1",
+								CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256}})
+					}
+					cl := paho.NewClient(o)
+					t := cl.Connect()
+					t.Wait()
+					clients[i] = cl
+					return t.Error()
+				}, func() {
+					for _, cl := range clients {
+						cl.Disconnect(0)
+					}
+				})
+				report3(b, c)
+			}
+		})
+	}
+}
+
+type fixedCreds struct{ user, pass string }
+
+func (f fixedCreds) Credentials(index int, id string, now time.Time) (credential.Credentials, error) {
+	return credential.Credentials{ClientID: id, Username: f.user, Password: credential.Secret(f.pass)}, nil
+}
+
+func benchScenario(n int) *scenario.Scenario {
+	return &scenario.Scenario{
+		Devices: scenario.Devices{Count: n, ID: "lean-{index}"},
+		Connect: scenario.Connect{Rate: 1e6, MaxInFlight: 32, Timeout: 10 * time.Second, KeepAlive: 60 * time.Second, CleanSession: true},
+		Publish: scenario.Publish{QoS: 1, MaxInFlight: 16, Topic: "devices/{device}/messages/events/",
+			Payload: scenario.Payload{Size: 256, Template: `{"fb":"{stamp}","pad":"{fill}"}`}, MaxLateness: time.Second,
+			Stages: []scenario.Stage{{Duration: time.Second, Rate: 1}}, StartRate: 1},
+		Duration: time.Second,
+	}
+}
+
+func BenchmarkEngineLean(b *testing.B) {
+	m := testbed.StartMosquitto(b)
+	for b.Loop() {
+		f, err := New(Config{
+			Scenario: benchScenario(engineDevices), Addr: m.TLSAddr,
+			TLS:         NewTLSConfig(TLSOptions{Roots: m.CAPool, ServerName: "127.0.0.1"}),
+			Credentials: fixedCreds{m.Username, m.Password},
+			Recorder:    report.NewRecorder(report.RecorderConfig{}),
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		f.start = time.Now()
+		f.runCtx, f.cancelRun = context.WithCancel(context.Background())
+		c := measure(b, engineDevices, func(i int) error {
+			return f.connect(context.Background(), &f.devices[i])
+		}, f.stop)
+		report3(b, c)
+	}
+}

@@ -1,0 +1,42 @@
+package fleet
+
+import (
+	"os"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// newPreciseSleeper returns a sleep accurate to tens of microseconds, where
+// time.Sleep is only accurate to a millisecond (Go's netpoller waits in
+// whole milliseconds). It arms a Linux timerfd and reads it through the Go
+// poller: the goroutine parks without holding a P, and the timerfd's
+// expiry is an fd event that ends the poller's wait at once. On any
+// failure it falls back to time.Sleep. The returned func is for one
+// goroutine; call the cleanup when done.
+func newPreciseSleeper() (sleep func(time.Duration), cleanup func()) {
+	const tfdNonblock, tfdCloexec = syscall.O_NONBLOCK, syscall.O_CLOEXEC
+	const clockMonotonic = 1
+	fd, _, errno := syscall.Syscall(syscall.SYS_TIMERFD_CREATE, clockMonotonic, tfdNonblock|tfdCloexec, 0)
+	if errno != 0 {
+		return time.Sleep, func() {}
+	}
+	f := os.NewFile(fd, "timerfd")
+	var buf [8]byte
+	type itimerspec struct{ interval, value syscall.Timespec }
+	return func(d time.Duration) {
+			if d <= 0 {
+				return
+			}
+			spec := itimerspec{value: syscall.NsecToTimespec(int64(d))}
+			if _, _, errno := syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, fd, 0, uintptr(unsafe.Pointer(&spec)), 0, 0, 0); errno != 0 {
+				time.Sleep(d)
+				return
+			}
+			if _, err := f.Read(buf[:]); err != nil {
+				time.Sleep(d)
+			}
+		}, func() {
+			f.Close()
+		}
+}
