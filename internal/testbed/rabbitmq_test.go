@@ -17,7 +17,8 @@ import (
 // depth, purge and delete helpers see them.
 func TestRabbitMQMQTTOverTLSReachesQueue(t *testing.T) {
 	r := SharedRabbitMQ(t)
-	const q = "testbed-mqtt-tls"
+	// Fresh names: the node is shared, and -count may run a test again.
+	q := "testbed-mqtt-tls-" + randomHex(4)
 	if err := r.Declare(q, "devices.*.messages.events.#", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -68,10 +69,13 @@ func TestRabbitMQMQTTOverTLSReachesQueue(t *testing.T) {
 // with SASL PLAIN: an MQTT publish arrives with its routing key as Subject.
 func TestRabbitMQAMQP10OverTLS(t *testing.T) {
 	r := SharedRabbitMQ(t)
-	const q = "testbed-amqp10"
+	q := "testbed-amqp10-" + randomHex(4)
 	if err := r.Declare(q, "devices.*.messages.events.#", amqp091.Table{"x-max-length": int32(100)}); err != nil {
 		t.Fatal(err)
 	}
+	// Registered first, so it runs after the connection below is closed
+	// (deleting a queue under an AMQP 1.0 consumer crashes its session).
+	t.Cleanup(func() { _ = r.DeleteQueue(q) })
 	pub, err := connect(t, mqttOpts("tcp://"+r.MQTTAddr, r.User, r.Password, nil))
 	if err != nil {
 		t.Fatalf("MQTT plain to RabbitMQ: %v", err)
@@ -88,7 +92,7 @@ func TestRabbitMQAMQP10OverTLS(t *testing.T) {
 	if err != nil {
 		t.Fatalf("AMQP 1.0 over TLS: %v", err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
 	sess, err := conn.NewSession(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
