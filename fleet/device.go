@@ -30,8 +30,8 @@ type device struct {
 
 	pokes atomic.Uint32 // bumped by the pacer before it wakes the device
 	mu    sync.Mutex    // guards conn
-	conn net.Conn   // current connection, nil while disconnected
-	rbuf [64]byte   // inbound packets: PUBACK, PINGRESP
+	conn  net.Conn      // current connection, nil while disconnected
+	rbuf  [64]byte      // inbound packets: PUBACK, PINGRESP
 }
 
 // inflight tracks QoS 1 messages awaiting PUBACK. Packet id = slot + 1.
@@ -209,8 +209,12 @@ loop:
 		// Sleep in Read until the next duty.
 		wakeAt := now + time.Hour
 		if nextAt >= 0 && !(qos1 && d.infl.full()) {
-			// The pacer wakes us on time; our own deadline is the fallback.
-			wakeAt = min(wakeAt, nextAt+pacerFallback)
+			if f.precise {
+				// The pacer wakes us on time; our own deadline is the fallback.
+				wakeAt = min(wakeAt, nextAt+pacerFallback)
+			} else {
+				wakeAt = min(wakeAt, nextAt)
+			}
 		}
 		if ka > 0 {
 			if pingSent >= 0 {

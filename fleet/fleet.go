@@ -64,6 +64,7 @@ type Fleet struct {
 	rec       *report.Recorder
 	log       *slog.Logger
 	onPhase   func(Phase)
+	precise   bool // a pacer wakes devices (publish.pacing: precise)
 	sched     *Schedule
 	devices   []device
 	start     time.Time // time zero of the run (monotonic)
@@ -95,7 +96,7 @@ func New(cfg Config) (*Fleet, error) {
 	}
 	f := &Fleet{
 		sc: sc, addr: cfg.Addr, tls: cfg.TLS, creds: cfg.Credentials, rec: cfg.Recorder, log: cfg.Log,
-		onPhase: cfg.OnPhase,
+		onPhase: cfg.OnPhase, precise: sc.Publish.Pacing != scenario.PacingEfficient,
 		sched: NewSchedule(sc.Publish, sc.Duration),
 		sem:   semaphore.NewWeighted(int64(sc.Connect.MaxInFlight)),
 	}
@@ -192,9 +193,11 @@ func (f *Fleet) Run(ctx context.Context) (Phases, error) {
 		f.pubEnd.Store(int64(ph.PublishStart + f.sched.Duration()))
 		f.pubStart.Store(int64(ph.PublishStart))
 		f.wakeAll()
-		pacing := make(chan struct{})
-		go func() { defer close(pacing); f.pace() }()
-		defer func() { <-pacing }()
+		if f.precise {
+			pacing := make(chan struct{})
+			go func() { defer close(pacing); f.pace() }()
+			defer func() { <-pacing }()
+		}
 		t := time.NewTimer(f.sched.Duration())
 		select {
 		case <-t.C:

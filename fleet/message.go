@@ -23,13 +23,13 @@ const (
 // fleet; frame() instantiates it for one device. Read-only after
 // newFrameTemplate; safe for concurrent use.
 type frameTemplate struct {
-	qos      byte
-	topic    []scenario.Segment
-	bag      string // URL-encoded property bag appended to the topic
-	payload  []scenario.Segment
-	size     int    // payload size when {fill} is used; 0: the template's natural size
-	fill     []byte // random filler, sliced per device
-	run      uint32
+	qos     byte
+	topic   []scenario.Segment
+	bag     string // URL-encoded property bag appended to the topic
+	payload []scenario.Segment
+	size    int    // payload size when {fill} is used; 0: the template's natural size
+	fill    []byte // random filler, sliced per device
+	run     uint32
 }
 
 func newFrameTemplate(p scenario.Publish, run uint32, seed uint64) (*frameTemplate, error) {

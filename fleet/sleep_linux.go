@@ -17,7 +17,7 @@ import (
 func newPreciseSleeper() (sleep func(time.Duration), cleanup func()) {
 	const tfdNonblock, tfdCloexec = syscall.O_NONBLOCK, syscall.O_CLOEXEC
 	const clockMonotonic = 1
-	fd, _, errno := syscall.Syscall(syscall.SYS_TIMERFD_CREATE, clockMonotonic, tfdNonblock|tfdCloexec, 0)
+	fd, _, errno := syscall.RawSyscall(syscall.SYS_TIMERFD_CREATE, clockMonotonic, tfdNonblock|tfdCloexec, 0)
 	if errno != 0 {
 		return time.Sleep, func() {}
 	}
@@ -29,7 +29,7 @@ func newPreciseSleeper() (sleep func(time.Duration), cleanup func()) {
 				return
 			}
 			spec := itimerspec{value: syscall.NsecToTimespec(int64(d))}
-			if _, _, errno := syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, fd, 0, uintptr(unsafe.Pointer(&spec)), 0, 0, 0); errno != 0 {
+			if _, _, errno := syscall.RawSyscall6(syscall.SYS_TIMERFD_SETTIME, fd, 0, uintptr(unsafe.Pointer(&spec)), 0, 0, 0); errno != 0 {
 				time.Sleep(d)
 				return
 			}

@@ -36,7 +36,7 @@ func TestDefaults(t *testing.T) {
 		Publish: Publish{QoS: 1, MaxInFlight: 16, Topic: "devices/{device}/messages/events/",
 			StartRate: 10, Stages: []Stage{{Duration: time.Second, Rate: 10}},
 			Payload:   Payload{Size: 256, Template: `{"device":"{device}","seq":{seq},"ts":{ts},"fb":"{stamp}","pad":"{fill}"}`},
-			LateAfter: 5 * time.Millisecond, MaxLateness: 2 * time.Second},
+			LateAfter: 5 * time.Millisecond, MaxLateness: 2 * time.Second, Pacing: PacingPrecise},
 		Duration:   time.Second,
 		Drain:      5 * time.Second,
 		AbortDelay: 10 * time.Second,
@@ -387,5 +387,17 @@ func TestHostileInputIsRefusedQuickly(t *testing.T) {
 	_, err = Parse("t.yaml", make([]byte, MaxFileSize+1), nil)
 	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "t.yaml:1:1: the file is 65537 bytes; a scenario is at most 65536") {
 		t.Errorf("large file: %v", err)
+	}
+}
+
+func TestPacingIsOneOfTwoModes(t *testing.T) {
+	base := "devices: {count: 1}\npublish:\n  stages: [{duration: 1s, rate: 1/s}]\n"
+	sc, err := Parse("p.yaml", []byte(base+"  pacing: efficient\n"), nil)
+	if err != nil || sc.Publish.Pacing != PacingEfficient {
+		t.Fatalf("pacing: efficient gave %q, %v", sc.Publish.Pacing, err)
+	}
+	_, err = Parse("p.yaml", []byte(base+"  pacing: sloppy\n"), nil)
+	if err == nil || !strings.Contains(err.Error(), "p.yaml:4:") {
+		t.Fatalf("pacing: sloppy gave %v, want an error at p.yaml:4", err)
 	}
 }

@@ -142,7 +142,22 @@ type Publish struct {
 	// time is skipped and counted missed (keeps a stalled device from
 	// building an unbounded backlog).
 	MaxLateness time.Duration
+	// Pacing chooses how devices are woken for their messages:
+	// PacingPrecise (default) or PacingEfficient. See docs/design.md.
+	Pacing string
 }
+
+// Pacing modes.
+const (
+	// PacingPrecise wakes each device at its message's intended time from
+	// one pacer on a timerfd: lateness ~0.1 ms p99, at the price of more
+	// thread hand-offs (CPU) per message.
+	PacingPrecise = "precise"
+	// PacingEfficient lets each device wake on its own connection
+	// deadline: the least CPU per message, but Go's timers make sends up
+	// to ~1 ms late when the process is mostly idle.
+	PacingEfficient = "efficient"
+)
 
 // Property is one key/value of the IoT Hub property bag.
 type Property struct{ Key, Value string }

@@ -65,6 +65,8 @@ func (d *decoder) decodePublish(n *node, pb *Publish) {
 			pb.LateAfter, _ = d.duration(v, p, time.Microsecond, time.Minute)
 		case "max_lateness":
 			pb.MaxLateness, _ = d.duration(v, p, time.Millisecond, time.Hour)
+		case "pacing":
+			pb.Pacing, _ = d.enum(v, p, PacingPrecise, PacingEfficient)
 		}
 	})
 }
@@ -145,6 +147,9 @@ func (d *decoder) finishPublish(pb *Publish, dv *Devices, a *Auth, t *Target) {
 	}
 	if !d.has("publish.late_after") {
 		pb.LateAfter = DefaultLateAfter
+	}
+	if !d.has("publish.pacing") {
+		pb.Pacing = PacingPrecise
 	}
 	if !d.has("publish.max_lateness") {
 		pb.MaxLateness = DefaultMaxLateness
