@@ -1,0 +1,40 @@
+# fleetbench — see README.md. Every target works on a fresh machine with Go.
+GO      ?= go
+BIN     := bin/fleetbench
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: build run test bench vet fmt hub clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/fleetbench
+
+# The main job: the quickstart scenario against the embedded hub.
+run: build
+	./$(BIN) run scenarios/quickstart.yaml
+
+# Vet, then every test with the race detector. Tests that need mosquitto or
+# RabbitMQ skip with a message when they are not installed (CI=true makes
+# them fail instead; .ci/run installs them).
+test:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+# Hot-path benchmarks and an end-to-end run against a separate hub process;
+# figures go to bench/results.json (see docs/benchmarks.md).
+bench: build
+	$(GO) run ./cmd/benchfigures -out bench/results.json -bin $(BIN)
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+# Run the embedded hub on its own (other clients can point at it).
+hub: build
+	./$(BIN) hub
+
+clean:
+	rm -rf bin runs

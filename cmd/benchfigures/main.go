@@ -1,0 +1,202 @@
+// Command benchfigures is `make bench`: it runs fleetbench's hot-path Go
+// benchmarks and end-to-end runs against a separate `fleetbench hub`
+// process (so the generator's own cost is measured alone), and writes the
+// figures to one JSON file. See docs/benchmarks.md.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fleetbench/fleetbench/report"
+)
+
+type goBench struct {
+	Name        string  `json:"name"`
+	NsPerOp     float64 `json:"ns_per_op"`
+	BytesPerOp  float64 `json:"bytes_per_op"`
+	AllocsPerOp float64 `json:"allocs_per_op"`
+}
+
+type e2e struct {
+	Scenario             string  `json:"scenario"`
+	QoS                  int     `json:"qos"`
+	Devices              int     `json:"devices"`
+	Connected            int64   `json:"connected"`
+	TargetRate           float64 `json:"target_rate"`
+	AchievedRate         float64 `json:"achieved_rate"`
+	RateRatio            float64 `json:"rate_ratio"`
+	Sent, Acked, Missed  int64   `json:"-"`
+	MemoryPerDevice      float64 `json:"memory_per_device_bytes"`   // RSS growth / connected
+	PeakRSSPerDevice     float64 `json:"peak_rss_per_device_bytes"` // peak RSS / connected
+	CPUMicrosPerMessage  float64 `json:"cpu_us_per_message"`
+	SchedulerLatenessP99 float64 `json:"scheduler_lateness_p99_ms"`
+	SchedulerLatenessP50 float64 `json:"scheduler_lateness_p50_ms"`
+	PublishP99           float64 `json:"publish_p99_ms,omitempty"`
+	ConnectP99           float64 `json:"connect_p99_ms"`
+	Failed               int64   `json:"failed"`
+	MissedMessages       int64   `json:"missed"`
+}
+
+type results struct {
+	When       time.Time `json:"when"`
+	GoVersion  string    `json:"go_version"`
+	CPUs       int       `json:"cpus"`
+	Benchmarks []goBench `json:"benchmarks"`
+	EndToEnd   []e2e     `json:"end_to_end"`
+}
+
+func main() {
+	out := flag.String("out", "bench/results.json", "where to write the figures")
+	bin := flag.String("bin", "bin/fleetbench", "fleetbench binary (make build)")
+	scen := flag.String("scenario", "scenarios/bench.yaml", "end-to-end scenario (target: a separate fleetbench hub)")
+	flag.Parse()
+	if err := run(*out, *bin, *scen); err != nil {
+		fmt.Fprintln(os.Stderr, "benchfigures:", err)
+		os.Exit(1)
+	}
+}
+
+func run(out, bin, scen string) error {
+	res := results{When: time.Now().UTC(), GoVersion: runtime.Version(), CPUs: runtime.NumCPU()}
+	for _, b := range []struct{ pkg, pattern string }{
+		{"./fleet", "StampMessage|ScheduleTimeOf|InboundPuback"},
+		{"./report", "ShardAcked|ShardSent|Tick"},
+		{"./stamp", "Put|Find"},
+		{"./fleet/credential", "CredentialsAzureGroup"},
+	} {
+		fmt.Fprintf(os.Stderr, "go test -bench '%s' %s\n", b.pattern, b.pkg)
+		cmd := exec.Command("go", "test", "-run", "^$", "-bench", b.pattern, "-benchmem", b.pkg)
+		cmd.Stderr = os.Stderr
+		text, err := cmd.Output()
+		if err != nil {
+			return fmt.Errorf("go test -bench %s: %w", b.pkg, err)
+		}
+		res.Benchmarks = append(res.Benchmarks, parseBench(string(text))...)
+	}
+
+	dir, err := os.MkdirTemp("", "fleetbench-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	hubDir := filepath.Join(dir, "hub")
+	hub := exec.Command(bin, "hub", "--addr", "127.0.0.1:"+strconv.Itoa(port), "--dir", hubDir)
+	stdout, _ := hub.StdoutPipe()
+	hub.Stderr = os.Stderr
+	if err := hub.Start(); err != nil {
+		return fmt.Errorf("starting %s hub: %w", bin, err)
+	}
+	defer func() { hub.Process.Signal(os.Interrupt); hub.Wait() }()
+	ready := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "listening on") {
+				ready <- nil
+				for sc.Scan() {
+				}
+				return
+			}
+		}
+		ready <- fmt.Errorf("the hub exited before listening")
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			return err
+		}
+	case <-time.After(20 * time.Second):
+		return fmt.Errorf("the hub did not start within 20 s")
+	}
+
+	for _, qos := range []int{0, 1} {
+		runDir := filepath.Join(dir, fmt.Sprintf("qos%d", qos))
+		args := []string{"run", scen, "--out", runDir, "--progress", "0",
+			"--set", "target.port=" + strconv.Itoa(port),
+			"--set", "target.tls.ca_file=" + filepath.Join(hubDir, "ca.pem"),
+			"--set", "publish.qos=" + strconv.Itoa(qos)}
+		fmt.Fprintf(os.Stderr, "%s %s\n", bin, strings.Join(args, " "))
+		key, err := os.ReadFile(filepath.Join(hubDir, "group.key"))
+		if err != nil {
+			return err
+		}
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "FLEETBENCH_GROUP_KEY="+strings.TrimSpace(string(key)))
+		cmd.Stderr = os.Stderr
+		cmd.Stdout = os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "benchfigures: run qos %d exited with %v (figures are still recorded)\n", qos, err)
+		}
+		b, err := os.ReadFile(filepath.Join(runDir, "summary.json"))
+		if err != nil {
+			return fmt.Errorf("qos %d: %w", qos, err)
+		}
+		s, err := report.ReadJSON(bytes.NewReader(b))
+		if err != nil {
+			return err
+		}
+		res.EndToEnd = append(res.EndToEnd, e2e{
+			Scenario: scen, QoS: qos, Devices: s.Config.Devices, Connected: s.Connect.PeakConnected,
+			TargetRate: s.Publish.TargetRate, AchievedRate: s.Publish.AchievedRate, RateRatio: s.Publish.RateRatio,
+			MemoryPerDevice: s.Overhead.BytesPerDevice, PeakRSSPerDevice: s.Overhead.PeakRSSPerDevice,
+			CPUMicrosPerMessage:  s.Overhead.CPUMicrosPerMessage,
+			SchedulerLatenessP99: s.Publish.Lateness.P99Ms, SchedulerLatenessP50: s.Publish.Lateness.P50Ms,
+			PublishP99: s.Publish.Latency.P99Ms, ConnectP99: s.Connect.Latency.P99Ms,
+			Failed: s.Connect.Failed + s.Publish.Failed, MissedMessages: s.Publish.Missed,
+		})
+	}
+
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	b, _ := json.MarshalIndent(res, "", "  ")
+	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "figures written to %s\n%s\n", out, b)
+	return nil
+}
+
+var benchLine = regexp.MustCompile(`^(Benchmark\S+)\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) B/op)?(?:\s+([\d.]+) allocs/op)?`)
+
+func parseBench(text string) []goBench {
+	var out []goBench
+	for _, line := range strings.Split(text, "\n") {
+		m := benchLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		b := goBench{Name: m[1]}
+		b.NsPerOp, _ = strconv.ParseFloat(m[2], 64)
+		b.BytesPerOp, _ = strconv.ParseFloat(m[3], 64)
+		b.AllocsPerOp, _ = strconv.ParseFloat(m[4], 64)
+		out = append(out, b)
+	}
+	return out
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+
+	"github.com/fleetbench/fleetbench/fleet"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Env is everything from the process that a command may use. main fills it
+// from the real process; tests fill it with their own.
+type Env struct {
+	Stdout, Stderr io.Writer
+	LookupEnv      func(string) (string, bool)
+	ReadFile       func(string) ([]byte, error)
+	FileLimit      uint64 // open files this process may hold (0: unknown)
+
+	onPhase func(fleet.Phase) // tests: called at each phase of a run
+}
+
+const usage = `fleetbench — load generator for IoT device fleets
+
+Usage:
+  fleetbench run SCENARIO [--out DIR] [--set path=value ...]   run a scenario and write its report
+  fleetbench validate SCENARIO [--set path=value ...]          check a scenario without running it
+  fleetbench hub [--addr 127.0.0.1:8883] [--dir DIR]             run the embedded IoT hub on its own
+  fleetbench report RUN_DIR [--format text|json]                re-render a saved run
+  fleetbench version                                             print the version
+
+Run 'fleetbench COMMAND --help' for a command's flags.
+Exit codes: 0 ok, 1 run failed, 2 usage, 3 scenario invalid, 4 target unreachable,
+5 threshold failed, 130 interrupted.
+`
+
+// Run executes one fleetbench command line and returns the exit code.
+func Run(ctx context.Context, args []string, env Env) int {
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return ExitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "run":
+		return cmdRun(ctx, rest, env)
+	case "validate":
+		return cmdValidate(rest, env)
+	case "hub":
+		return cmdHub(ctx, rest, env)
+	case "report":
+		return cmdReport(rest, env)
+	case "version", "--version":
+		fmt.Fprintln(env.Stdout, versionString())
+		return ExitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(env.Stdout, usage)
+		return ExitOK
+	}
+	fmt.Fprintf(env.Stderr, "fleetbench: unknown command %q (try 'fleetbench --help')\n", cmd)
+	return ExitUsage
+}
+
+func versionString() string {
+	v := version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return fmt.Sprintf("fleetbench %s (%s)", v, bi.GoVersion)
+	}
+	return "fleetbench " + v
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// parseInterleaved parses flags that may come before or after positional
+// arguments (`run x.yaml --out d` and `run --out d x.yaml` alike).
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// newFlagSet returns a flag set that prints its help to env.Stdout on
+// --help and usage errors to env.Stderr.
+func newFlagSet(name, synopsis string, env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: fleetbench %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// flagExit maps a flag parsing error to an exit code (--help is success).
+func flagExit(fs *flag.FlagSet, err error, env Env) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	return ExitUsage
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fleetbench/fleetbench/fleet"
+	"github.com/fleetbench/fleetbench/report"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func run(t *testing.T, ctx context.Context, env Env, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env.Stdout, env.Stderr = &out, &errb
+	if env.LookupEnv == nil {
+		env.LookupEnv = func(string) (string, bool) { return "", false }
+	}
+	env.ReadFile = os.ReadFile
+	code := Run(ctx, args, env)
+	return result{code, out.String(), errb.String()}
+}
+
+func writeScenario(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "s.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func readSummaryFile(t *testing.T, dir string) *report.Summary {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatalf("no report written: %v", err)
+	}
+	s, err := report.ReadJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+const smallEmbedded = `
+target: {kind: embedded}
+auth: {type: azure-sas, key_kind: group}
+devices: {count: 20}
+connect: {rate: 200/s}
+publish:
+  qos: 1
+  stages: [{duration: 1s, rate: 200/s}]
+drain: 2s
+`
+
+func TestUsageErrorsExit2(t *testing.T) {
+	for _, args := range [][]string{{}, {"frobnicate"}, {"run"}, {"run", "a.yaml", "b.yaml"}, {"run", "--no-such-flag", "a.yaml"}} {
+		if r := run(t, context.Background(), Env{}, args...); r.code != ExitUsage {
+			t.Errorf("%q: exit %d, want %d (stderr %q)", args, r.code, ExitUsage, r.stderr)
+		}
+	}
+	if r := run(t, context.Background(), Env{}, "run", "--help"); r.code != ExitOK || !strings.Contains(r.stderr, "--out") {
+		t.Errorf("run --help: exit %d, output %q", r.code, r.stderr)
+	}
+}
+
+func TestInvalidScenarioExit3WithPositions(t *testing.T) {
+	p := writeScenario(t, "devices:\n  count: 0\n  cuont: 3\n")
+	r := run(t, context.Background(), Env{}, "validate", p)
+	if r.code != ExitInvalidScenario {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", r.code, ExitInvalidScenario, r.stderr)
+	}
+	for _, want := range []string{p + ":2:", p + ":3:"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr does not point at %s:\n%s", want, r.stderr)
+		}
+	}
+	if r := run(t, context.Background(), Env{}, "run", filepath.Join(t.TempDir(), "missing.yaml")); r.code != ExitInvalidScenario || !strings.Contains(r.stderr, "missing.yaml") {
+		t.Errorf("missing file: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestValidateAcceptsEveryShippedScenario(t *testing.T) {
+	files, _ := filepath.Glob("../../scenarios/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no scenarios found")
+	}
+	for _, f := range files {
+		if r := run(t, context.Background(), Env{}, "validate", f); r.code != ExitOK {
+			t.Errorf("%s: exit %d\n%s", f, r.code, r.stderr)
+		}
+	}
+}
+
+func TestEmbeddedRunSucceedsAndWritesItsReport(t *testing.T) {
+	out := t.TempDir()
+	r := run(t, context.Background(), Env{}, "run", writeScenario(t, smallEmbedded), "--out", out, "--progress", "0")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	s := readSummaryFile(t, out)
+	if s.Connect.Connected != 20 || s.Publish.Sent == 0 || s.Publish.Acked != s.Publish.Sent {
+		t.Errorf("connected %d sent %d acked %d", s.Connect.Connected, s.Publish.Sent, s.Publish.Acked)
+	}
+	if s.Hub == nil || s.Hub.Received != s.Publish.Acked {
+		t.Errorf("hub %+v, acked %d: the hub must count every acknowledged message", s.Hub, s.Publish.Acked)
+	}
+	if s.Overhead.PeakRSSBytes == 0 || s.Overhead.PeakRSSPerDevice == 0 {
+		t.Errorf("overhead not measured: %+v", s.Overhead)
+	}
+	if !strings.Contains(r.stdout, "Publish") {
+		t.Errorf("no text summary on stdout:\n%s", r.stdout)
+	}
+	// Re-rendering the saved run gives the same text.
+	again := run(t, context.Background(), Env{}, "report", out)
+	if again.code != ExitOK || again.stdout != r.stdout {
+		t.Errorf("fleetbench report differs from the run's summary (exit %d)", again.code)
+	}
+}
+
+func TestUnreachableTargetExit4StillWritesReport(t *testing.T) {
+	out := t.TempDir()
+	p := writeScenario(t, `
+target: {kind: mqtt, host: 127.0.0.1, port: 1, tls: false}
+auth: {type: none}
+devices: {count: 15}
+connect: {rate: 1000/s}
+publish: {qos: 1, stages: [{duration: 1s, rate: 10/s}]}
+`)
+	r := run(t, context.Background(), Env{}, "run", p, "--out", out, "--progress", "0")
+	if r.code != ExitUnreachable {
+		t.Fatalf("exit %d, want %d\n%s", r.code, ExitUnreachable, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "connection refused") || !strings.Contains(r.stderr, "target.host") {
+		t.Errorf("stderr does not say what to fix:\n%s", r.stderr)
+	}
+	if s := readSummaryFile(t, out); s.Connect.Failed == 0 {
+		t.Errorf("report does not count the failures: %+v", s.Connect)
+	}
+}
+
+func TestInterruptDrainsAndWritesPartialReport(t *testing.T) {
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	env := Env{onPhase: func(p fleet.Phase) {
+		if p == fleet.PhasePublish {
+			cancel() // Ctrl-C as soon as publishing starts
+		}
+	}}
+	p := writeScenario(t, strings.Replace(smallEmbedded, "duration: 1s", "duration: 1h", 1))
+	r := run(t, ctx, env, "run", p, "--out", out, "--progress", "0")
+	if r.code != ExitInterrupted {
+		t.Fatalf("exit %d, want %d\n%s", r.code, ExitInterrupted, r.stderr)
+	}
+	s := readSummaryFile(t, out)
+	if !s.Interrupted || s.Connect.Connected != 20 {
+		t.Errorf("interrupted=%v connected=%d", s.Interrupted, s.Connect.Connected)
+	}
+	if s.Publish.Sent != s.Publish.Acked+s.Publish.Failed {
+		t.Errorf("not drained: sent %d acked %d failed %d", s.Publish.Sent, s.Publish.Acked, s.Publish.Failed)
+	}
+}
+
+func TestFileLimitIsCheckedBeforeConnecting(t *testing.T) {
+	p := writeScenario(t, strings.Replace(smallEmbedded, "count: 20", "count: 5000", 1))
+	r := run(t, context.Background(), Env{FileLimit: 1024}, "run", p, "--out", t.TempDir())
+	if r.code != ExitRunFailed || !strings.Contains(r.stderr, "10064") || !strings.Contains(r.stderr, "shard") {
+		t.Fatalf("exit %d, stderr %q: want the number of files needed and what to do", r.code, r.stderr)
+	}
+}
+
+func TestSecretsNeverPrinted(t *testing.T) {
+	const secret = "c2VjcmV0LWtleS10aGF0LW11c3Qtbm90LWxlYWs="
+	out := t.TempDir()
+	p := writeScenario(t, `
+target: {kind: mqtt, host: 127.0.0.1, port: 1, tls: false}
+auth: {type: azure-sas, hub_host: h.azure-devices.net, key_env: K}
+devices: {count: 12}
+connect: {rate: 1000/s}
+publish: {qos: 1, stages: [{duration: 1s, rate: 10/s}]}
+`)
+	env := Env{LookupEnv: func(k string) (string, bool) { return secret, k == "K" }}
+	r := run(t, context.Background(), env, "run", p, "--out", out, "--progress", "0")
+	b, _ := os.ReadFile(filepath.Join(out, "summary.json"))
+	for name, text := range map[string]string{"stdout": r.stdout, "stderr": r.stderr, "summary.json": string(b)} {
+		if strings.Contains(text, secret) || strings.Contains(text, "SharedAccessSignature") {
+			t.Errorf("%s reveals a secret", name)
+		}
+	}
+	var anyJSON map[string]any
+	if err := json.Unmarshal(b, &anyJSON); err != nil {
+		t.Errorf("summary.json: %v", err)
+	}
+}

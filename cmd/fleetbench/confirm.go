@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/fleetbench/fleetbench/confirm"
+	"github.com/fleetbench/fleetbench/fleet"
+	"github.com/fleetbench/fleetbench/report"
+	"github.com/fleetbench/fleetbench/scenario"
+)
+
+// The embedded hub's service identity, used by a `confirm: {type: mqtt}`
+// consumer that names no broker of its own.
+const (
+	hubServiceUser   = "fleetbench-service"
+	hubServiceSecret = "fleetbench internal: embedded hub service password" // a name no environment has
+)
+
+// confirmer runs the service-side consumer of one run.
+type confirmer struct {
+	src     confirm.Source
+	matcher *confirm.Matcher
+	cancel  context.CancelFunc
+	done    chan error
+}
+
+// newServicePassword makes the embedded hub's service password for this run.
+func newServicePassword() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// startConfirm connects and attaches the consumer before any device
+// publishes, so that no message can pass before it listens.
+func (r *runner) startConfirm(ctx context.Context, run uint32) (*confirmer, error) {
+	sc := r.sc
+	c := *sc.Confirm
+	secret := r.env.LookupEnv
+	if r.hub != nil && c.Type == scenario.ConfirmMQTT && c.URL == "" {
+		c.URL = "mqtts://127.0.0.1:" + strconv.Itoa(r.hub.Port())
+		c.CAFile = r.hub.CAFile()
+		c.ServerName = "127.0.0.1"
+		c.Username = hubServiceUser
+		c.PasswordEnv, c.PasswordFile = hubServiceSecret, ""
+		secret = func(name string) (string, bool) {
+			if name == hubServiceSecret {
+				return r.servicePassword, true
+			}
+			return r.env.LookupEnv(name)
+		}
+	}
+	deps := confirm.Deps{
+		Secret: secret, Start: time.Now(), ClientID: "fleetbench-confirm",
+		CAPool: func(file string) (*x509.CertPool, error) {
+			pem, err := r.env.ReadFile(file)
+			if err != nil {
+				return nil, fmt.Errorf("confirm.ca_file: %w", err)
+			}
+			p := x509.NewCertPool()
+			if !p.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("confirm.ca_file: %s holds no PEM certificate", file)
+			}
+			return p, nil
+		},
+	}
+	src, err := confirm.New(&c, deps)
+	if err != nil {
+		return nil, err
+	}
+	cf := &confirmer{
+		src: src, done: make(chan error, 1),
+		matcher: confirm.NewMatcher(confirm.MatcherConfig{
+			Run: run, Devices: sc.Devices.Count, FirstIndex: sc.Devices.FirstIndex,
+			Start: deps.Start, ListLost: c.ListLost,
+		}),
+	}
+	cctx, cancel := context.WithCancel(context.Background())
+	cf.cancel = cancel
+	go func() { cf.done <- src.Run(cctx, cf.matcher.Observe) }()
+	attach := time.NewTimer(30 * time.Second)
+	defer attach.Stop()
+	select {
+	case <-src.Ready():
+		return cf, nil
+	case err := <-cf.done:
+		cancel()
+		if err == nil {
+			err = errors.New("the consumer stopped before attaching")
+		}
+		return nil, fmt.Errorf("confirm (%s): %w", c.Type, err)
+	case <-attach.C:
+		cancel()
+		return nil, fmt.Errorf("confirm (%s): not attached after 30 s (last error: %s)", c.Type, src.Stats().LastError)
+	case <-ctx.Done():
+		cancel()
+		return nil, ctx.Err()
+	}
+}
+
+// finish waits until every sent message is confirmed or the deadline
+// passes, stops the consumer and puts its verdict in the summary.
+func (cf *confirmer) finish(f *fleet.Fleet, sc *scenario.Scenario, deadline time.Time, s *report.Summary) error {
+	t := time.NewTicker(10 * time.Millisecond)
+	for time.Now().Before(deadline) && int64(cf.matcher.Counts().Confirmed) < s.Publish.Sent {
+		<-t.C
+	}
+	t.Stop()
+	cf.cancel()
+	select {
+	case <-cf.done:
+	case <-time.After(5 * time.Second): // a consumer that will not close is not waited for
+	}
+	res := cf.matcher.Finish(func(device int) uint64 {
+		slot := device - sc.Devices.FirstIndex
+		if slot < 0 || slot >= sc.Devices.Count {
+			return 0
+		}
+		return f.Sent(slot)
+	})
+	st := cf.src.Stats()
+	d := report.DeliveryStats{
+		Confirmed: int64(res.Confirmed), Lost: int64(res.Lost), Duplicates: int64(res.Duplicates),
+		Reordered: int64(res.Reordered), Foreign: int64(res.Foreign),
+		ConsumerReconnects: int64(st.Reconnects),
+	}
+	for _, l := range res.FirstLost {
+		d.FirstLost = append(d.FirstLost, report.LostMessage{Device: f.DeviceID(l.Device - sc.Devices.FirstIndex), Seq: l.Seq})
+	}
+	var d2h = res.DeviceToHub
+	if d2h != nil && d2h.TotalCount() == 0 {
+		d2h = nil
+	}
+	if err := s.SetDelivery(d, res.E2E, d2h); err != nil {
+		return err
+	}
+	if st.LastError != "" {
+		s.Errors = append(s.Errors, "confirm: "+st.LastError)
+	}
+	return nil
+}

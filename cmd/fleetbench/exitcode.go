@@ -1,0 +1,13 @@
+package main
+
+// Exit codes. Documented in README.md; each class of outcome has its own so
+// that a CI job can tell a regression from a broken setup.
+const (
+	ExitOK              = 0   // the run completed and every threshold passed
+	ExitRunFailed       = 1   // the run completed with errors (failed connects or messages), or could not be carried out
+	ExitUsage           = 2   // bad command line
+	ExitInvalidScenario = 3   // the scenario file is missing, malformed or invalid
+	ExitUnreachable     = 4   // no device could connect: target down, TLS not trusted, credentials refused
+	ExitThresholds      = 5   // the run completed but a threshold failed
+	ExitInterrupted     = 130 // interrupted (Ctrl-C / SIGTERM); the partial report was written
+)

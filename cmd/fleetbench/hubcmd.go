@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fleetbench/fleetbench/fleet/credential"
+	"github.com/fleetbench/fleetbench/hub"
+)
+
+// cmdHub is `fleetbench hub`: the embedded IoT hub as its own process, so a
+// generator (or any MQTT client) can be measured without the hub's cost in
+// its own process.
+func cmdHub(ctx context.Context, args []string, env Env) int {
+	fs := newFlagSet("hub", "hub [--addr 127.0.0.1:8883] [--dir DIR] [--key-kind group|device] [--ack-delay D]", env)
+	addr := fs.String("addr", "127.0.0.1:8883", "TLS listen address (loopback only)")
+	dir := fs.String("dir", filepath.Join("runs", "hub"), "directory for ca.pem, the server certificate and the key file")
+	keyKind := fs.String("key-kind", "group", "group: device keys are derived from one group key (as DPS does); device: one key for every device")
+	hostName := fs.String("host-name", "fleetbench.azure-devices.net", "IoT hub host name devices put in their username and SAS token")
+	ackDelay := fs.Duration("ack-delay", 0, "hold every PUBACK this long (for regression experiments)")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return flagExit(fs, err, env)
+	}
+	if *keyKind != "group" && *keyKind != "device" {
+		fmt.Fprintf(env.Stderr, "fleetbench hub: --key-kind must be group or device, not %q\n", *keyKind)
+		return ExitUsage
+	}
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		fmt.Fprintf(env.Stderr, "fleetbench hub: cannot create %s: %v (choose another with --dir)\n", *dir, err)
+		return ExitRunFailed
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	keyFile := filepath.Join(*dir, *keyKind+".key")
+	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
+		fmt.Fprintf(env.Stderr, "fleetbench hub: cannot write the key file: %v\n", err)
+		return ExitRunFailed
+	}
+	cfg := hub.Config{Addr: *addr, Dir: *dir, HostName: *hostName, AckDelay: *ackDelay}
+	if *keyKind == "group" {
+		cfg.GroupKey = key
+	} else {
+		cfg.DeviceKey = key
+	}
+	h, err := hub.Start(cfg)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "fleetbench hub: %v\n", err)
+		return ExitRunFailed
+	}
+	defer h.Close()
+
+	// An example credential for device "sim-000001", valid for an hour, so
+	// that any MQTT client can be pointed at the hub.
+	devKey := key
+	if *keyKind == "group" {
+		devKey = credential.DeriveDeviceKey(key, "sim-000001")
+	}
+	token := credential.SASToken(credential.DeviceResourceURI(h.HostName(), "sim-000001"), devKey, time.Now().Add(time.Hour), "")
+	fmt.Fprintf(env.Stdout, `fleetbench hub listening on %s (TLS, MQTT 3.1.1, IoT Hub rules)
+  CA file:     %s
+  host name:   %s
+  %s key:   %s (base64; keep it private)
+
+Example device (valid 1 h):
+  client id:   sim-000001
+  username:    %s
+  password:    %s
+  topic:       devices/sim-000001/messages/events/
+
+Point a scenario at it:
+  export FLEETBENCH_GROUP_KEY=$(cat %s)
+  fleetbench run scenarios/scale-10k.yaml --set target.port=%d --set target.tls.ca_file=%s
+
+Ctrl-C stops the hub.
+`, h.Addr(), h.CAFile(), h.HostName(), *keyKind, keyFile,
+		credential.HubUsername(h.HostName(), "sim-000001", "2021-04-12"), token.Reveal(),
+		keyFile, h.Port(), h.CAFile())
+
+	<-ctx.Done()
+	st := h.Stats()
+	fmt.Fprintf(env.Stdout, "\nfleetbench hub: received %d messages; refused %d connections; denied %d publishes; dropped %d (in-flight limits)\n",
+		st.Received, st.Refused, st.DeniedPublish, st.InflightDropped)
+	return ExitOK
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fleetbench/fleetbench/fleet"
+	"github.com/fleetbench/fleetbench/report"
+)
+
+// cpuMeter records the process's CPU time at each phase boundary, so that
+// CPU per message covers the publish phase only. Safe for concurrent use.
+type cpuMeter struct {
+	mu     sync.Mutex
+	at     map[fleet.Phase]time.Duration
+	peakGo int
+}
+
+func newCPUMeter() *cpuMeter { return &cpuMeter{at: map[fleet.Phase]time.Duration{}} }
+
+func (c *cpuMeter) mark(p fleet.Phase) {
+	t := processCPU()
+	c.mu.Lock()
+	c.at[p] = t
+	c.mu.Unlock()
+}
+
+func (c *cpuMeter) sampleGoroutines() {
+	n := runtime.NumGoroutine()
+	c.mu.Lock()
+	c.peakGo = max(c.peakGo, n)
+	c.mu.Unlock()
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procStatus reads a "kB" field of /proc/self/status in bytes (0 if absent).
+func procStatus(field string) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := sc.Bytes()
+		if rest, ok := bytes.CutPrefix(line, []byte(field+":")); ok {
+			f := bytes.Fields(rest)
+			if len(f) > 0 {
+				n, _ := strconv.ParseInt(string(f[0]), 10, 64)
+				return n * 1024
+			}
+		}
+	}
+	return 0
+}
+
+func currentRSS() int64 { return procStatus("VmRSS") }
+
+// overhead fills what the generator itself cost. Memory per device is the
+// process's peak RSS growth over the run divided by the devices connected at
+// the peak; CPU per message is the CPU spent in the publish phase divided by
+// messages sent.
+func overhead(rec *report.Recorder, s *report.Summary, c *cpuMeter, baseRSS int64) report.Overhead {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	o := report.Overhead{
+		PeakRSSBytes:         procStatus("VmHWM"),
+		CPUSeconds:           processCPU().Seconds(),
+		GoroutinesPeak:       c.peakGo,
+		GCCycles:             int64(ms.NumGC),
+		GOMAXPROCS:           runtime.GOMAXPROCS(0),
+		HistogramMemoryBytes: rec.HistogramMemoryBytes(),
+	}
+	if peak := s.Connect.PeakConnected; peak > 0 {
+		o.BytesPerDevice = float64(o.PeakRSSBytes-baseRSS) / float64(peak)
+		o.PeakRSSPerDevice = float64(o.PeakRSSBytes) / float64(peak)
+	}
+	start, ok1 := c.at[fleet.PhasePublish]
+	end, ok2 := c.at[fleet.PhaseDrain]
+	if ok1 && ok2 && s.Publish.Sent > 0 {
+		o.CPUMicrosPerMessage = float64((end - start).Microseconds()) / float64(s.Publish.Sent)
+	}
+	return o
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+
+	"github.com/fleetbench/fleetbench/report"
+)
+
+// cmdReport is `fleetbench report RUN_DIR [--format text|json]`: it
+// re-renders a saved run from its summary.json.
+func cmdReport(args []string, env Env) int {
+	fs := newFlagSet("report", "report RUN_DIR [--format text|json]", env)
+	format := fs.String("format", "text", "output format: text or json")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return flagExit(fs, err, env)
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(env.Stderr, "fleetbench report: give exactly one run directory (the --out of a run)")
+		return ExitUsage
+	}
+	s, err := readSummary(pos[0], env)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "fleetbench report:", err)
+		return ExitUsage
+	}
+	switch *format {
+	case "text":
+		err = report.WriteText(env.Stdout, s)
+	case "json":
+		err = report.WriteJSON(env.Stdout, s)
+	default:
+		fmt.Fprintf(env.Stderr, "fleetbench report: unknown --format %q (text or json)\n", *format)
+		return ExitUsage
+	}
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "fleetbench report:", err)
+		return ExitRunFailed
+	}
+	return ExitOK
+}
+
+// readSummary loads RUN_DIR/summary.json (or a summary.json path).
+func readSummary(path string, env Env) (*report.Summary, error) {
+	file := path
+	if filepath.Ext(path) != ".json" {
+		file = filepath.Join(path, "summary.json")
+	}
+	b, err := env.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w (is %s a run directory?)", file, err, path)
+	}
+	s, err := report.ReadJSON(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return s, nil
+}

@@ -1,0 +1,377 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/fleetbench/fleetbench/fleet"
+	"github.com/fleetbench/fleetbench/fleet/credential"
+	"github.com/fleetbench/fleetbench/hub"
+	"github.com/fleetbench/fleetbench/report"
+	"github.com/fleetbench/fleetbench/scenario"
+)
+
+// cmdRun is `fleetbench run SCENARIO [--out DIR] [--set path=value ...]`.
+func cmdRun(ctx context.Context, args []string, env Env) int {
+	fs := newFlagSet("run", "run SCENARIO [--out DIR] [--set path=value ...]", env)
+	out := fs.String("out", "", "directory for the run's report (default runs/NAME-TIMESTAMP)")
+	var sets stringList
+	fs.Var(&sets, "set", "override a scenario value, e.g. --set devices.count=500 (repeatable)")
+	progress := fs.Duration("progress", 5*time.Second, "interval of progress lines on stderr (0: none)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the generator to this file (to study its own overhead)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return flagExit(fs, err, env)
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(env.Stderr, "fleetbench run: give exactly one scenario file (e.g. fleetbench run scenarios/quickstart.yaml)")
+		return ExitUsage
+	}
+	sc, code := loadScenario(pos[0], sets, env)
+	if sc == nil {
+		return code
+	}
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "fleetbench run: --cpuprofile: %v\n", err)
+			return ExitUsage
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			fmt.Fprintf(env.Stderr, "fleetbench run: --cpuprofile: %v\n", err)
+			return ExitUsage
+		}
+		defer pprof.StopCPUProfile()
+	}
+	r := &runner{env: env, sc: sc, progress: *progress}
+	return r.run(ctx, *out)
+}
+
+// loadScenario loads and validates a scenario, printing every problem.
+func loadScenario(path string, sets []string, env Env) (*scenario.Scenario, int) {
+	sc, err := scenario.Load(path, sets)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		if errors.Is(err, scenario.ErrNotFound) {
+			return nil, ExitInvalidScenario
+		}
+		return nil, ExitInvalidScenario
+	}
+	for _, w := range sc.Warnings {
+		fmt.Fprintln(env.Stderr, "warning:", w)
+	}
+	return sc, ExitOK
+}
+
+// runner carries one run from set-up to report.
+type runner struct {
+	env      Env
+	sc       *scenario.Scenario
+	progress time.Duration
+
+	dir             string
+	hub             *hub.Hub
+	addr            string
+	servicePassword string // the embedded hub's service identity, for a confirm consumer
+}
+
+func (r *runner) run(ctx context.Context, outDir string) int {
+	sc, env := r.sc, r.env
+	embedded := sc.Target.Kind == scenario.TargetEmbedded
+
+	// Descriptors: one socket per device, twice with an in-process hub.
+	need := uint64(sc.Devices.Count) + 64
+	if embedded {
+		need += uint64(sc.Devices.Count)
+	}
+	if env.FileLimit > 0 && need > env.FileLimit {
+		fmt.Fprintf(env.Stderr, "fleetbench: %d devices need about %d open files but this process may open %d: "+
+			"shard the run over several processes (--set devices.count=N --set devices.first_index=K in each), "+
+			"run the hub as its own process (fleetbench hub), or raise the hard limit (ulimit -Hn)\n",
+			sc.Devices.Count, need, env.FileLimit)
+		return ExitRunFailed
+	}
+
+	started := time.Now()
+	runID := started.UTC().Format("20060102-150405")
+	if outDir == "" {
+		outDir = filepath.Join("runs", sc.Name+"-"+runID)
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		fmt.Fprintf(env.Stderr, "fleetbench: cannot create the output directory %s: %v (choose another with --out)\n", outDir, err)
+		return ExitRunFailed
+	}
+	r.dir = outDir
+	scenarioBytes, _ := env.ReadFile(sc.File)
+	sum := sha256.Sum256(scenarioBytes)
+	if len(scenarioBytes) > 0 {
+		_ = os.WriteFile(filepath.Join(outDir, "scenario.yaml"), scenarioBytes, 0o644)
+	}
+
+	tlsCfg, creds, err := r.setUpTarget()
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "fleetbench:", err)
+		return ExitRunFailed
+	}
+	if r.hub != nil {
+		defer r.hub.Close()
+	}
+
+	rec := report.NewRecorder(report.RecorderConfig{LateAfter: sc.Publish.LateAfter})
+	var runIDBytes [4]byte
+	rand.Read(runIDBytes[:])
+	runStamp := binary.BigEndian.Uint32(runIDBytes[:])
+	var cf *confirmer
+	if sc.Confirm != nil {
+		if cf, err = r.startConfirm(ctx, runStamp); err != nil {
+			fmt.Fprintln(env.Stderr, "fleetbench:", err)
+			if ctx.Err() != nil {
+				return ExitInterrupted
+			}
+			return ExitUnreachable
+		}
+	}
+	cpu := newCPUMeter()
+	f, err := fleet.New(fleet.Config{
+		Scenario: sc, Addr: r.addr, TLS: tlsCfg, Credentials: creds, Recorder: rec,
+		Run: binary.BigEndian.Uint32(runIDBytes[:]),
+		OnPhase: func(p fleet.Phase) {
+			cpu.mark(p)
+			if env.onPhase != nil {
+				env.onPhase(p)
+			}
+		},
+	})
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "fleetbench:", err)
+		return ExitRunFailed
+	}
+	baseRSS := currentRSS()
+	fmt.Fprintf(env.Stderr, "fleetbench: %s — %d devices → %s (%s), report in %s\n",
+		sc.Name, sc.Devices.Count, r.addr, sc.Target.Kind, outDir)
+
+	stopProgress := r.startProgress(rec, f, cpu)
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	var abortReason string
+	var watching sync.WaitGroup
+	if sc.AbortOnFail {
+		watching.Add(1)
+		go func() {
+			defer watching.Done()
+			watchThresholds(runCtx, sc, rec, time.Now(), func(reason string) {
+				abortReason = reason
+				cancelRun()
+			}, env.Stderr)
+		}()
+	}
+	ph, runErr := f.Run(runCtx)
+	cancelRun()
+	watching.Wait()
+	stopProgress()
+	aborted := abortReason != "" && ctx.Err() == nil
+	end := time.Since(f.Start())
+
+	info := report.RunInfo{
+		ID: filepath.Base(outDir), Scenario: sc.Name, ScenarioFile: sc.File,
+		ScenarioSHA256: hex.EncodeToString(sum[:]), FleetbenchVersion: version, GoVersion: runtime.Version(),
+		Started: started, Ended: time.Now(),
+		ConnectPhaseMs: ms(ph.ConnectEnd), PublishPhaseMs: ms(ph.PublishEnd - ph.PublishStart),
+		DrainPhaseMs: ms(ph.DrainEnd - ph.PublishEnd), Target: r.addr, TargetKind: sc.Target.Kind,
+	}
+	info.Hostname, _ = os.Hostname()
+	s := report.Build(rec.Result(end), info, configEcho(sc))
+	s.Interrupted = ph.Interrupted
+	s.Errors = f.Errors()
+	if aborted {
+		s.Errors = append([]string{abortReason}, s.Errors...)
+	}
+	if r.hub != nil {
+		hs := r.hub.Stats()
+		s.Hub = &report.HubStats{Received: int64(hs.Received), Dropped: int64(hs.InflightDropped),
+			Refused: int64(hs.Refused), Denied: int64(hs.DeniedPublish)}
+	}
+	if cf != nil {
+		deadline := f.Start().Add(ph.PublishEnd + sc.Drain)
+		if ctx.Err() != nil {
+			deadline = time.Now() // interrupted: take what has arrived
+		}
+		if err := cf.finish(f, sc, deadline, s); err != nil {
+			fmt.Fprintln(env.Stderr, "fleetbench: confirm:", err)
+		}
+	}
+	s.Overhead = overhead(rec, s, cpu, baseRSS)
+	if embedded {
+		s.Errors = append(s.Errors, "note: the embedded hub ran in this process; overhead figures include it (run `fleetbench hub` separately to measure the generator alone)")
+	}
+
+	thresholdsPassed := true
+	s.Thresholds, thresholdsPassed = evaluateThresholds(sc, s)
+
+	// Exit code: the most specific outcome wins. With thresholds, they are
+	// the verdict on the run's errors; without, any error fails the run.
+	code := ExitOK
+	hadErrors := s.Connect.Failed > 0 || s.Publish.Failed > 0 || s.Publish.Missed > 0 || s.Publish.Unacked > 0 ||
+		(s.Delivery != nil && (s.Delivery.Lost > 0 || s.Delivery.Duplicates > 0))
+	switch {
+	case errors.Is(runErr, fleet.ErrTargetUnreachable):
+		fmt.Fprintln(env.Stderr, "fleetbench:", runErr)
+		s.Errors = append([]string{runErr.Error()}, s.Errors...)
+		code = ExitUnreachable
+	case ph.Interrupted && !aborted:
+		code = ExitInterrupted
+	case runErr != nil && !aborted:
+		fmt.Fprintln(env.Stderr, "fleetbench:", runErr)
+		code = ExitRunFailed
+	case len(sc.Thresholds) > 0 && !thresholdsPassed:
+		code = ExitThresholds
+	case len(sc.Thresholds) == 0 && hadErrors:
+		code = ExitRunFailed
+	}
+	if err := r.writeReport(s); err != nil {
+		fmt.Fprintln(env.Stderr, "fleetbench: writing the report:", err)
+		if code == ExitOK {
+			code = ExitRunFailed
+		}
+	}
+	switch {
+	case code == ExitRunFailed && runErr == nil:
+		fmt.Fprintln(env.Stderr, "fleetbench: the run had errors (failed connects or messages): see the report above")
+	case code == ExitThresholds:
+		fmt.Fprintln(env.Stderr, "fleetbench: thresholds failed: see the report above")
+	}
+	return code
+}
+
+// setUpTarget starts the embedded hub when the scenario asks for it and
+// returns the devices' TLS configuration and credentials.
+func (r *runner) setUpTarget() (*tls.Config, credential.Provider, error) {
+	sc, env := r.sc, r.env
+	if sc.Target.Kind == scenario.TargetEmbedded {
+		if sc.Auth.Type != scenario.AuthAzureSAS {
+			return nil, nil, fmt.Errorf("the embedded hub enforces IoT Hub rules: auth.type must be azure-sas (got %q)", sc.Auth.Type)
+		}
+		key := make([]byte, 32)
+		rand.Read(key)
+		cfg := hub.Config{Dir: filepath.Join(r.dir, "hub"), HostName: sc.Auth.HubHost, AckDelay: sc.Target.AckDelay}
+		if sc.Confirm != nil && sc.Confirm.Type == scenario.ConfirmMQTT && sc.Confirm.URL == "" {
+			r.servicePassword = newServicePassword()
+			cfg.ServiceUser, cfg.ServicePassword = hubServiceUser, r.servicePassword
+		}
+		if sc.Auth.KeyKind == scenario.KeyGroup {
+			cfg.GroupKey = key
+		} else {
+			cfg.DeviceKey = key
+		}
+		h, err := hub.Start(cfg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("starting the embedded hub: %w", err)
+		}
+		r.hub, r.addr = h, h.Addr()
+		target := sc.Target
+		target.Host = h.HostName()
+		auth := sc.Auth
+		auth.HubHost = h.HostName()
+		creds, err := credential.NewProviderWithKey(auth, target, key)
+		if err != nil {
+			return nil, nil, err
+		}
+		return fleet.NewTLSConfig(fleet.TLSOptions{Roots: h.CAPool(), RootsName: h.CAFile(), ServerName: "127.0.0.1"}), creds, nil
+	}
+
+	r.addr = net.JoinHostPort(sc.Target.Host, strconv.Itoa(sc.Target.Port))
+	creds, err := credential.NewProvider(sc.Auth, sc.Target, credential.Sources{Env: env.LookupEnv, ReadFile: env.ReadFile})
+	if err != nil {
+		return nil, nil, err
+	}
+	t := sc.Target.TLS
+	if !t.Enabled {
+		return nil, creds, nil
+	}
+	o := fleet.TLSOptions{ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify, SessionResumption: t.SessionResumption}
+	if o.ServerName == "" {
+		o.ServerName = sc.Target.Host
+	}
+	if t.CAFile != "" {
+		pem, err := env.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("target.tls.ca_file: %w", err)
+		}
+		o.Roots = x509.NewCertPool()
+		if !o.Roots.AppendCertsFromPEM(pem) {
+			return nil, nil, fmt.Errorf("target.tls.ca_file: %s holds no PEM certificate", t.CAFile)
+		}
+		o.RootsName = t.CAFile
+	}
+	if t.CertFile != "" {
+		certPEM, err := env.ReadFile(t.CertFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("target.tls.cert_file: %w", err)
+		}
+		keyPEM, err := env.ReadFile(t.KeyFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("target.tls.key_file: %w", err)
+		}
+		cert, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			return nil, nil, fmt.Errorf("target.tls.cert_file/key_file: %w", err)
+		}
+		o.Certificate = &cert
+	}
+	return fleet.NewTLSConfig(o), creds, nil
+}
+
+// writeReport writes summary.json and summary.txt and prints the summary.
+func (r *runner) writeReport(s *report.Summary) error {
+	jf, err := os.Create(filepath.Join(r.dir, "summary.json"))
+	if err != nil {
+		return err
+	}
+	if err := report.WriteJSON(jf, s); err != nil {
+		jf.Close()
+		return err
+	}
+	if err := jf.Close(); err != nil {
+		return err
+	}
+	tf, err := os.Create(filepath.Join(r.dir, "summary.txt"))
+	if err != nil {
+		return err
+	}
+	defer tf.Close()
+	if err := report.WriteText(tf, s); err != nil {
+		return err
+	}
+	return report.WriteText(r.env.Stdout, s)
+}
+
+func configEcho(sc *scenario.Scenario) report.ConfigEcho {
+	c := report.ConfigEcho{
+		Devices: sc.Devices.Count, QoS: int(sc.Publish.QoS), ConnectRate: sc.Connect.Rate,
+		StartRate: sc.Publish.StartRate, PayloadBytes: sc.Publish.Payload.Size,
+		MaxInFlight: sc.Publish.MaxInFlight, DurationMs: ms(sc.Duration), DrainMs: ms(sc.Drain),
+		LateAfterMs: ms(sc.Publish.LateAfter),
+	}
+	for _, st := range sc.Publish.Stages {
+		c.Stages = append(c.Stages, report.StageEcho{DurationMs: ms(st.Duration), Rate: st.Rate})
+	}
+	return c
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
