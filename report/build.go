@@ -10,7 +10,7 @@ import (
 )
 
 // Build turns a finished measurement into a Summary: Connect, Publish,
-// Series, Histograms and Overhead.HistogramMemoryBytes come from m; Run and
+// Series, Histograms, Intervals and Overhead.HistogramMemoryBytes come from m; Run and
 // Config are stored as given. The command layer then fills Hub, Overhead
 // (keeping HistogramMemoryBytes), Thresholds, Interrupted and Errors, and
 // the confirmation matcher calls SetDelivery.
@@ -34,6 +34,12 @@ func Build(m *Measured, info RunInfo, cfg ConfigEcho) *Summary {
 		s.Config.Stages = []StageEcho{}
 	}
 	s.Overhead.HistogramMemoryBytes = m.HistogramBytes
+	for name, ivs := range m.Intervals {
+		s.SetIntervals(name, slices.Clone(ivs))
+	}
+	if m.IntervalsErr != nil {
+		s.Errors = append(s.Errors, "interval histograms incomplete: "+m.IntervalsErr.Error())
+	}
 
 	byReason := make(map[string]int64, NumFailReasons)
 	for r := range NumFailReasons {

@@ -2,6 +2,8 @@ package report
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -25,6 +27,10 @@ type RecorderConfig struct {
 	// LateAfter: a send more than this after its intended time counts as
 	// late. Default 5ms.
 	LateAfter time.Duration
+	// MaxIntervals caps the per-interval histograms kept for the interval
+	// logs (see [IntervalLog]); default [DefaultMaxIntervals]. Past it,
+	// neighbouring intervals are merged in pairs.
+	MaxIntervals int
 }
 
 // Default recorder settings.
@@ -50,19 +56,28 @@ type Recorder struct {
 	peak      atomic.Int64
 	_         [cacheLinePad]byte
 
-	mu         sync.Mutex // collector state below
-	spare      [nHists]*hdrhistogram.Histogram
-	cum        [nHists]*hdrhistogram.Histogram
-	ivPublish  *hdrhistogram.Histogram // this interval's publish latency, all shards
-	ivLateness *hdrhistogram.Histogram
-	prev       counters // totals at the previous tick
-	last       time.Duration
-	series     []Point
-	result     *Measured
+	mu     sync.Mutex // collector state below
+	spare  [nHists]*hdrhistogram.Histogram
+	cum    [nHists]*hdrhistogram.Histogram
+	iv     [nHists]*hdrhistogram.Histogram // this interval's histograms, all shards
+	logs   [nHists]*IntervalLog            // per-interval histograms; nil for lateness
+	prev   counters                        // totals at the previous tick
+	last   time.Duration
+	series []Point
+	result *Measured
+}
+
+// intervalLogged are the families whose every interval is kept
+// (Summary.Intervals). Lateness is not: its series point carries its p99.
+var intervalLogged = [nHists]string{
+	hConnect:            HistConnect,
+	hPublish:            HistPublish,
+	hPublishUncorrected: HistPublishUncorrected,
 }
 
 // NewRecorder allocates every histogram the run will use up front:
-// (Shards+5)*4 histograms in all, so recording never allocates.
+// (Shards+3)*4 histograms in all, so recording never allocates. (The
+// collector's interval logs allocate a few KB per interval when it ticks.)
 func NewRecorder(cfg RecorderConfig) *Recorder {
 	if cfg.Shards <= 0 {
 		cfg.Shards = 4 * runtime.GOMAXPROCS(0)
@@ -99,8 +114,11 @@ func NewRecorder(cfg RecorderConfig) *Recorder {
 	for k := range r.spare {
 		r.spare[k] = newH()
 		r.cum[k] = newH()
+		r.iv[k] = newH()
+		if intervalLogged[k] != "" {
+			r.logs[k] = NewIntervalLog(cfg.MaxIntervals)
+		}
 	}
-	r.ivPublish, r.ivLateness = newH(), newH()
 	return r
 }
 
@@ -145,7 +163,8 @@ func (r *Recorder) Totals() Totals {
 }
 
 // Tick closes the interval ending at now (offset since run start): it
-// merges every shard's interval histograms into the cumulative ones and
+// merges every shard's interval histograms into the cumulative ones, keeps
+// the interval's connect and publish histograms for the interval logs and
 // appends one [Point]. A now not after the previous tick adds its counts to
 // the last point instead of appending a zero-length one. Tick after Result
 // does nothing.
@@ -170,6 +189,7 @@ func (r *Recorder) tick(now time.Duration) {
 	d := total.sub(&r.prev)
 	r.prev = total
 	gauge := r.connected.Load()
+	start := r.last
 
 	if now <= r.last && len(r.series) > 0 {
 		p := &r.series[len(r.series)-1]
@@ -202,10 +222,10 @@ func (r *Recorder) tick(now time.Duration) {
 			Failed:        d[cFailed],
 			Late:          d[cLate],
 			Missed:        d[cMissed],
-			PublishP50Ms:  unitsToMs(float64(r.ivPublish.ValueAtQuantile(50))),
-			PublishP99Ms:  unitsToMs(float64(r.ivPublish.ValueAtQuantile(99))),
-			PublishMaxMs:  unitsToMs(float64(maxOf(r.ivPublish))),
-			LatenessP99Ms: unitsToMs(float64(r.ivLateness.ValueAtQuantile(99))),
+			PublishP50Ms:  unitsToMs(float64(r.iv[hPublish].ValueAtQuantile(50))),
+			PublishP99Ms:  unitsToMs(float64(r.iv[hPublish].ValueAtQuantile(99))),
+			PublishMaxMs:  unitsToMs(float64(maxOf(r.iv[hPublish]))),
+			LatenessP99Ms: unitsToMs(float64(r.iv[hLateness].ValueAtQuantile(99))),
 		}
 		if iv > 0 {
 			p.SentRate = float64(p.Sent) / iv.Seconds()
@@ -214,22 +234,19 @@ func (r *Recorder) tick(now time.Duration) {
 		r.series = append(r.series, p)
 		r.last = now
 	}
-	mergeReset(r.cum[hPublish], r.ivPublish)
-	mergeReset(r.cum[hLateness], r.ivLateness)
+	for k, h := range r.iv {
+		if l := r.logs[k]; l != nil {
+			_ = l.Add(start, now, h) // a failure sticks; Result reports it
+		}
+		mergeReset(r.cum[k], h)
+	}
 }
 
 // absorbSpare moves the histograms just swapped out of a shard into the
-// collector's aggregates and leaves them empty for the next swap.
+// collector's interval aggregates and leaves them empty for the next swap.
 func (r *Recorder) absorbSpare() {
 	for k, h := range r.spare {
-		dst := r.cum[k]
-		switch k {
-		case hPublish:
-			dst = r.ivPublish
-		case hLateness:
-			dst = r.ivLateness
-		}
-		mergeReset(dst, h)
+		mergeReset(r.iv[k], h)
 	}
 }
 
@@ -279,6 +296,13 @@ type Measured struct {
 
 	Series         []Point
 	HistogramBytes int64 // memory the recorder's histograms held
+
+	// Intervals are the per-interval histograms of "connect", "publish"
+	// and "publish_uncorrected" (see Summary.Intervals).
+	Intervals map[string][]IntervalHist
+	// IntervalsErr is why a family is missing from Intervals (nil
+	// normally: only a failed histogram encoding causes it).
+	IntervalsErr error
 }
 
 // Result ends the measurement: it calls Tick(end) and returns the
@@ -292,6 +316,7 @@ func (r *Recorder) Result(end time.Duration) *Measured {
 		return r.result
 	}
 	r.tick(end)
+	ivs, ivErr := r.intervals()
 	t := r.prev.totals()
 	t.Connected, t.PeakConnected = r.connected.Load(), r.peak.Load()
 	r.result = &Measured{
@@ -310,8 +335,27 @@ func (r *Recorder) Result(end time.Duration) *Measured {
 		LatenessOverMax:           r.prev[cOverLateness],
 		Series:                    r.series,
 		HistogramBytes:            r.histBytes,
+		Intervals:                 ivs,
+		IntervalsErr:              ivErr,
 	}
 	return r.result
+}
+
+func (r *Recorder) intervals() (map[string][]IntervalHist, error) {
+	ivs := map[string][]IntervalHist{}
+	var errs []error
+	for k, l := range r.logs {
+		if l == nil {
+			continue
+		}
+		v, err := l.Intervals()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", intervalLogged[k], err))
+			continue
+		}
+		ivs[intervalLogged[k]] = v
+	}
+	return ivs, errors.Join(errs...)
 }
 
 // Collect ticks the recorder at every multiple of Interval since the run's

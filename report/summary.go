@@ -35,6 +35,12 @@ type Summary struct {
 	// "publish_uncorrected", "lateness", and with a consumer "e2e" and
 	// "e2e_device_to_hub".
 	Histograms map[string]string `json:"histograms"`
+	// Intervals holds per-interval histograms of the latency families
+	// (the content of the .hlog interval logs): "connect", "publish" and
+	// "publish_uncorrected" from the recorder, "e2e" when the confirmation
+	// matcher stores it (SetIntervals). Each family's intervals add up to
+	// its entry in Histograms. Absent in summaries written before it existed.
+	Intervals map[string][]IntervalHist `json:"intervals,omitempty"`
 }
 
 // Histogram names in Summary.Histograms.
@@ -191,6 +197,9 @@ type ThresholdResult struct {
 	Expr   string  `json:"expr"`   // as written, e.g. "< 100ms"
 	Value  float64 `json:"value"`  // the metric's value (latencies in seconds)
 	Passed bool    `json:"passed"`
+	// NoData is set when the run measured nothing for the metric (no
+	// consumer, no samples): the threshold failed and Value is meaningless.
+	NoData bool `json:"no_data,omitempty"`
 }
 
 // Point is one interval of the time series. Counts are for the interval
