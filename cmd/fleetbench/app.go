@@ -32,12 +32,13 @@ Usage:
   fleetbench run SCENARIO [--out DIR] [--set path=value ...]   run a scenario and write its report
   fleetbench validate SCENARIO [--set path=value ...]          check a scenario without running it
   fleetbench hub [--addr 127.0.0.1:8883] [--dir DIR]             run the embedded IoT hub on its own
-  fleetbench report RUN_DIR [--format text|json]                re-render a saved run
+  fleetbench report RUN_DIR [--format text|json|markdown|html|junit]   re-render a saved run
+  fleetbench compare BASE NEW [--max-regression publish.p99=10% ...]   regression report of two runs
   fleetbench version                                             print the version
 
 Run 'fleetbench COMMAND --help' for a command's flags.
 Exit codes: 0 ok, 1 run failed, 2 usage, 3 scenario invalid, 4 target unreachable,
-5 threshold failed, 130 interrupted.
+5 threshold failed, 6 regression (compare), 130 interrupted.
 `
 
 // Run executes one fleetbench command line and returns the exit code.
@@ -56,6 +57,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return cmdHub(ctx, rest, env)
 	case "report":
 		return cmdReport(rest, env)
+	case "compare":
+		return cmdCompare(rest, env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, versionString())
 		return ExitOK

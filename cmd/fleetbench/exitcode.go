@@ -9,5 +9,6 @@ const (
 	ExitInvalidScenario = 3   // the scenario file is missing, malformed or invalid
 	ExitUnreachable     = 4   // no device could connect: target down, TLS not trusted, credentials refused
 	ExitThresholds      = 5   // the run completed but a threshold failed
+	ExitRegression      = 6   // compare: the new run is worse than the base
 	ExitInterrupted     = 130 // interrupted (Ctrl-C / SIGTERM); the partial report was written
 )

@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/fleetbench/fleetbench/report"
+	"github.com/fleetbench/fleetbench/report/output"
 )
 
 // cmdReport is `fleetbench report RUN_DIR [--format text|json]`: it
 // re-renders a saved run from its summary.json.
 func cmdReport(args []string, env Env) int {
-	fs := newFlagSet("report", "report RUN_DIR [--format text|json]", env)
-	format := fs.String("format", "text", "output format: text or json")
+	fs := newFlagSet("report", "report RUN_DIR [--format "+strings.Join(output.Formats(), "|")+"]", env)
+	format := fs.String("format", "text", "output format: "+strings.Join(output.Formats(), ", "))
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return flagExit(fs, err, env)
@@ -26,16 +29,11 @@ func cmdReport(args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "fleetbench report:", err)
 		return ExitUsage
 	}
-	switch *format {
-	case "text":
-		err = report.WriteText(env.Stdout, s)
-	case "json":
-		err = report.WriteJSON(env.Stdout, s)
-	default:
-		fmt.Fprintf(env.Stderr, "fleetbench report: unknown --format %q (text or json)\n", *format)
+	if !slices.Contains(output.Formats(), *format) {
+		fmt.Fprintf(env.Stderr, "fleetbench report: unknown --format %q (one of %s)\n", *format, strings.Join(output.Formats(), ", "))
 		return ExitUsage
 	}
-	if err != nil {
+	if err := output.Render(env.Stdout, s, *format); err != nil {
 		fmt.Fprintln(env.Stderr, "fleetbench report:", err)
 		return ExitRunFailed
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/fleetbench/fleetbench/fleet/credential"
 	"github.com/fleetbench/fleetbench/hub"
 	"github.com/fleetbench/fleetbench/report"
+	"github.com/fleetbench/fleetbench/report/output"
 	"github.com/fleetbench/fleetbench/scenario"
 )
 
@@ -337,28 +338,19 @@ func (r *runner) setUpTarget() (*tls.Config, credential.Provider, error) {
 	return fleet.NewTLSConfig(o), creds, nil
 }
 
-// writeReport writes summary.json and summary.txt and prints the summary.
+// writeReport writes every output of the run into its directory (see
+// docs/outputs.md), prints the text summary, and appends the Markdown
+// summary to $GITHUB_STEP_SUMMARY when that is set.
 func (r *runner) writeReport(s *report.Summary) error {
-	jf, err := os.Create(filepath.Join(r.dir, "summary.json"))
-	if err != nil {
-		return err
+	err := output.WriteAll(r.dir, s)
+	if path, ok := r.env.LookupEnv("GITHUB_STEP_SUMMARY"); ok && path != "" {
+		if f, ferr := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); ferr != nil {
+			err = errors.Join(err, fmt.Errorf("GITHUB_STEP_SUMMARY: %w", ferr))
+		} else {
+			err = errors.Join(err, report.WriteMarkdown(f, s), f.Close())
+		}
 	}
-	if err := report.WriteJSON(jf, s); err != nil {
-		jf.Close()
-		return err
-	}
-	if err := jf.Close(); err != nil {
-		return err
-	}
-	tf, err := os.Create(filepath.Join(r.dir, "summary.txt"))
-	if err != nil {
-		return err
-	}
-	defer tf.Close()
-	if err := report.WriteText(tf, s); err != nil {
-		return err
-	}
-	return report.WriteText(r.env.Stdout, s)
+	return errors.Join(err, report.WriteText(r.env.Stdout, s))
 }
 
 func configEcho(sc *scenario.Scenario) report.ConfigEcho {

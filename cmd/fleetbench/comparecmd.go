@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/fleetbench/fleetbench/compare"
+)
+
+// cmdCompare is `fleetbench compare BASE NEW [--max-regression M=L ...]
+// [--format text|markdown|html|json]`: side-by-side percentiles and counters
+// of two saved runs with a verdict per metric and overall. It exits
+// ExitRegression when NEW is worse than BASE.
+func cmdCompare(args []string, env Env) int {
+	fs := newFlagSet("compare", "compare BASE_RUN NEW_RUN [--max-regression publish.p99=10% ...] [--format text|markdown|html]", env)
+	var budgets stringList
+	fs.Var(&budgets, "max-regression", "allowed regression of a metric: publish.p99=10% (relative) or =5ms (absolute); repeatable (default 10% and 100µs per latency family)")
+	format := fs.String("format", "text", "output format: text, markdown or html")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return flagExit(fs, err, env)
+	}
+	if len(pos) != 2 {
+		fmt.Fprintln(env.Stderr, "fleetbench compare: give two run directories: BASE NEW")
+		return ExitUsage
+	}
+	opts, err := compare.ParseOptions(budgets)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "fleetbench compare:", err)
+		return ExitUsage
+	}
+	base, err := readSummary(pos[0], env)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "fleetbench compare:", err)
+		return ExitUsage
+	}
+	cur, err := readSummary(pos[1], env)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "fleetbench compare:", err)
+		return ExitUsage
+	}
+	res, err := compare.Compare(base, cur, opts)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "fleetbench compare:", err)
+		return ExitRunFailed
+	}
+	switch *format {
+	case "text":
+		err = compare.WriteText(env.Stdout, res, base, cur)
+	case "markdown":
+		err = compare.WriteMarkdown(env.Stdout, res, base, cur)
+	case "html":
+		err = compare.WriteHTML(env.Stdout, res, base, cur)
+	default:
+		fmt.Fprintf(env.Stderr, "fleetbench compare: unknown --format %q (text, markdown or html)\n", *format)
+		return ExitUsage
+	}
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "fleetbench compare:", err)
+		return ExitRunFailed
+	}
+	if res.Verdict == compare.Worse {
+		fmt.Fprintf(env.Stderr, "fleetbench compare: regression: %s\n", strings.Join(res.Regressions(), "; "))
+		return ExitRegression
+	}
+	return ExitOK
+}
