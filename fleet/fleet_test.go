@@ -10,6 +10,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/fleetbench/fleetbench/fleet/credential"
 	"github.com/fleetbench/fleetbench/internal/pki"
 	"github.com/fleetbench/fleetbench/internal/testbed"
 	"github.com/fleetbench/fleetbench/report"
@@ -80,11 +81,18 @@ func TestFleetPublishesEveryMessageToMosquitto(t *testing.T) {
 	const run = 0xfeed
 	sub := subscribe(t, m, run)
 	sc := smallFleet(20, 1, 400, 2*time.Second)
+	sc.Auth = scenario.Auth{Type: scenario.AuthUserPass, Username: m.Username, KeyEnv: "MQTT_PASSWORD"}
+	// userpass credentials, as a scenario gives them: the password from the environment.
+	creds, err := credential.NewProvider(sc.Auth, scenario.Target{Kind: scenario.TargetMQTT, Host: "127.0.0.1"},
+		credential.Sources{Env: func(k string) (string, bool) { return m.Password, k == "MQTT_PASSWORD" }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rec := report.NewRecorder(report.RecorderConfig{})
 	f, err := New(Config{
 		Scenario: sc, Addr: m.TLSAddr, Run: run, Recorder: rec,
 		TLS:         NewTLSConfig(TLSOptions{Roots: m.CAPool, ServerName: "127.0.0.1"}),
-		Credentials: fixedCreds{m.Username, m.Password},
+		Credentials: creds,
 	})
 	if err != nil {
 		t.Fatal(err)

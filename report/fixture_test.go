@@ -92,7 +92,7 @@ func fixtureSummary(t *testing.T) *Summary {
 	err := s.SetDelivery(DeliveryStats{
 		Confirmed: 290, Lost: 4, Duplicates: 2, Reordered: 1, Foreign: 0,
 		FirstLost:          []LostMessage{{Device: "sim-000003", Seq: 17}, {Device: "sim-000007", Seq: 21}},
-		ConsumerReconnects: 1, MaxLagMs: 42.5,
+		ConsumerReconnects: 1, MaxLagMs: 42.5, MaxLagMessages: 85,
 	}, e2e, toHub)
 	if err != nil {
 		t.Fatal(err)

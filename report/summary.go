@@ -165,6 +165,7 @@ type DeliveryStats struct {
 	FirstLost          []LostMessage `json:"first_lost,omitempty"`    // the first few lost messages
 	ConsumerReconnects int64         `json:"consumer_reconnects"`     // consumer connection re-established
 	MaxLagMs           float64       `json:"max_lag_ms"`              // largest consumer lag observed
+	MaxLagMessages     int64         `json:"max_lag_messages"`        // most messages sent but not yet confirmed, sampled 4 times a second
 	Latency            Latency       `json:"latency"`                 // intended send -> consumer receipt
 	DeviceToHub        *Latency      `json:"device_to_hub,omitempty"` // intended send -> hub enqueue time, when the hub stamps it
 }

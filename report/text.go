@@ -199,7 +199,7 @@ func (t *textWriter) delivery(s *Summary) {
 	t.row("confirmed", join(fmt.Sprintf("%s (%s)", fmtCount(d.Confirmed), fmtPct(d.Ratio)),
 		"lost "+fmtCount(d.Lost), "duplicates "+fmtCount(d.Duplicates),
 		"reordered "+fmtCount(d.Reordered), "foreign "+fmtCount(d.Foreign)))
-	t.row("consumer", join("reconnects "+fmtCount(d.ConsumerReconnects), "max lag "+fmtMs(d.MaxLagMs)))
+	t.row("consumer", join("reconnects "+fmtCount(d.ConsumerReconnects), "max lag "+fmtCount(d.MaxLagMessages)+" msgs (~"+fmtMs(d.MaxLagMs)+")"))
 	t.row("e2e", latencyLine(d.Latency))
 	if d.DeviceToHub != nil {
 		t.row("to hub", latencyLine(*d.DeviceToHub))

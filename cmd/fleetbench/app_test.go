@@ -203,3 +203,28 @@ publish: {qos: 1, stages: [{duration: 1s, rate: 10/s}]}
 		t.Errorf("summary.json: %v", err)
 	}
 }
+
+// The quickstart path: a consumer on the embedded hub confirms every
+// message end to end.
+func TestEmbeddedRunConfirmsEveryMessage(t *testing.T) {
+	out := t.TempDir()
+	p := writeScenario(t, smallEmbedded+"confirm: {type: mqtt, list_lost: 5}\nthresholds: {delivery.ratio: \">= 1\", e2e.p99: \"< 10s\"}\n")
+	r := run(t, context.Background(), Env{}, "run", p, "--out", out, "--progress", "0")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	s := readSummaryFile(t, out)
+	d := s.Delivery
+	if d == nil {
+		t.Fatal("no delivery section")
+	}
+	if d.Confirmed != s.Publish.Sent || d.Lost != 0 || d.Duplicates != 0 || d.Foreign != 0 || d.Ratio != 1 {
+		t.Errorf("sent %d, delivery %+v", s.Publish.Sent, *d)
+	}
+	if d.Latency.Count != d.Confirmed || d.Latency.P50Ms <= 0 {
+		t.Errorf("e2e latency %+v for %d confirmed", d.Latency, d.Confirmed)
+	}
+	if _, err := os.Stat(filepath.Join(out, "e2e.hgrm")); err != nil {
+		t.Errorf("no e2e.hgrm: %v", err)
+	}
+}

@@ -29,6 +29,31 @@ type confirmer struct {
 	matcher *confirm.Matcher
 	cancel  context.CancelFunc
 	done    chan error
+
+	stopLag chan struct{}
+	lagDone chan struct{}
+	maxLag  int64 // most messages sent but not yet confirmed
+}
+
+// watchLag samples how far the consumer is behind the devices (messages
+// sent but not yet confirmed) until finish: a consumer that cannot keep up
+// shows as growing lag, not as silent loss.
+func (cf *confirmer) watchLag(rec *report.Recorder) {
+	cf.stopLag, cf.lagDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(cf.lagDone)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-cf.stopLag:
+				return
+			case <-t.C:
+				lag := rec.Totals().Sent - int64(cf.matcher.Counts().Confirmed)
+				cf.maxLag = max(cf.maxLag, lag)
+			}
+		}
+	}()
 }
 
 // newServicePassword makes the embedded hub's service password for this run.
@@ -113,6 +138,10 @@ func (cf *confirmer) finish(f *fleet.Fleet, sc *scenario.Scenario, deadline time
 		<-t.C
 	}
 	t.Stop()
+	if cf.stopLag != nil {
+		close(cf.stopLag)
+		<-cf.lagDone
+	}
 	cf.cancel()
 	select {
 	case <-cf.done:
@@ -129,7 +158,10 @@ func (cf *confirmer) finish(f *fleet.Fleet, sc *scenario.Scenario, deadline time
 	d := report.DeliveryStats{
 		Confirmed: int64(res.Confirmed), Lost: int64(res.Lost), Duplicates: int64(res.Duplicates),
 		Reordered: int64(res.Reordered), Foreign: int64(res.Foreign),
-		ConsumerReconnects: int64(st.Reconnects),
+		ConsumerReconnects: int64(st.Reconnects), MaxLagMessages: cf.maxLag,
+	}
+	if s.Publish.TargetRate > 0 { // time behind, estimated at the mean offered rate
+		d.MaxLagMs = float64(cf.maxLag) / s.Publish.TargetRate * 1000
 	}
 	for _, l := range res.FirstLost {
 		d.FirstLost = append(d.FirstLost, report.LostMessage{Device: f.DeviceID(l.Device - sc.Devices.FirstIndex), Seq: l.Seq})

@@ -163,6 +163,9 @@ func (r *runner) run(ctx context.Context, outDir string) int {
 		fmt.Fprintln(env.Stderr, "fleetbench:", err)
 		return ExitRunFailed
 	}
+	if cf != nil {
+		cf.watchLag(rec)
+	}
 	baseRSS := currentRSS()
 	fmt.Fprintf(env.Stderr, "fleetbench: %s — %d devices → %s (%s), report in %s\n",
 		sc.Name, sc.Devices.Count, r.addr, sc.Target.Kind, outDir)
