@@ -38,3 +38,11 @@ hub: build
 
 clean:
 	rm -rf bin runs
+
+# Local brokers for scenarios/mosquitto.yaml and scenarios/rabbitmq.yaml
+# (docs/brokers.md): they run in the foreground until Ctrl-C.
+.PHONY: mosquitto rabbitmq
+mosquitto:
+	scripts/mosquitto.sh
+rabbitmq:
+	scripts/rabbitmq.sh
