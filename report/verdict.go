@@ -96,4 +96,3 @@ func ThresholdMessage(th ThresholdResult) string {
 	}
 	return fmt.Sprintf("%s = %s, want %s", th.Metric, shown, th.Expr)
 }
-
