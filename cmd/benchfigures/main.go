@@ -33,6 +33,7 @@ type goBench struct {
 type e2e struct {
 	Scenario             string  `json:"scenario"`
 	QoS                  int     `json:"qos"`
+	Pacing               string  `json:"pacing"`
 	Devices              int     `json:"devices"`
 	Connected            int64   `json:"connected"`
 	TargetRate           float64 `json:"target_rate"`
@@ -126,12 +127,16 @@ func run(out, bin, scen string) error {
 		return fmt.Errorf("the hub did not start within 20 s")
 	}
 
-	for _, qos := range []int{0, 1} {
-		runDir := filepath.Join(dir, fmt.Sprintf("qos%d", qos))
+	for _, v := range []struct {
+		qos    int
+		pacing string
+	}{{0, "precise"}, {1, "precise"}, {0, "efficient"}, {1, "efficient"}} {
+		qos := v.qos
+		runDir := filepath.Join(dir, fmt.Sprintf("qos%d-%s", qos, v.pacing))
 		args := []string{"run", scen, "--out", runDir, "--progress", "0",
 			"--set", "target.port=" + strconv.Itoa(port),
 			"--set", "target.tls.ca_file=" + filepath.Join(hubDir, "ca.pem"),
-			"--set", "publish.qos=" + strconv.Itoa(qos)}
+			"--set", "publish.qos=" + strconv.Itoa(qos), "--set", "publish.pacing=" + v.pacing}
 		fmt.Fprintf(os.Stderr, "%s %s\n", bin, strings.Join(args, " "))
 		key, err := os.ReadFile(filepath.Join(hubDir, "group.key"))
 		if err != nil {
@@ -153,7 +158,7 @@ func run(out, bin, scen string) error {
 			return err
 		}
 		res.EndToEnd = append(res.EndToEnd, e2e{
-			Scenario: scen, QoS: qos, Devices: s.Config.Devices, Connected: s.Connect.PeakConnected,
+			Scenario: scen, QoS: qos, Pacing: v.pacing, Devices: s.Config.Devices, Connected: s.Connect.PeakConnected,
 			TargetRate: s.Publish.TargetRate, AchievedRate: s.Publish.AchievedRate, RateRatio: s.Publish.RateRatio,
 			MemoryPerDevice: s.Overhead.BytesPerDevice, PeakRSSPerDevice: s.Overhead.PeakRSSPerDevice,
 			CPUMicrosPerMessage:  s.Overhead.CPUMicrosPerMessage,
