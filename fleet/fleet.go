@@ -81,10 +81,11 @@ type Fleet struct {
 	sem       *semaphore.Weighted // connects in flight
 	wg        sync.WaitGroup      // sessions and reconnectors
 
-	connected atomic.Int64 // devices that connected at least once
-	failed    atomic.Int64 // initial connect failures
-	abort     atomic.Pointer[error]
-	samples   [report.FailOther + 1]atomic.Pointer[string] // first error of each reason
+	connected   atomic.Int64 // devices that connected at least once
+	dueRecorded atomic.Int64 // messages counted due so far (recordDue)
+	failed      atomic.Int64 // initial connect failures
+	abort       atomic.Pointer[error]
+	samples     [report.FailOther + 1]atomic.Pointer[string] // first error of each reason
 }
 
 // New prepares a fleet: it builds every device's identity and message frame
@@ -243,7 +244,9 @@ func (f *Fleet) tick() func() {
 		for {
 			select {
 			case <-t.C:
-				f.rec.Tick(f.since())
+				now := f.since()
+				f.recordDue(now)
+				f.rec.Tick(now)
 			case <-done:
 				return
 			}
@@ -428,7 +431,33 @@ func (f *Fleet) accountUnsent(ph Phases) {
 			d.shard.Missed(int(rest))
 		}
 	}
-	f.rec.Shard(0).Due(int(due))
+	f.addDue(due)
+}
+
+// recordDue counts the messages that fell due by now (from the schedule:
+// exact, and no cost per message), so that the time series shows the
+// offered load interval by interval.
+func (f *Fleet) recordDue(now time.Duration) {
+	ps := f.pubStart.Load()
+	if ps < 0 || now <= time.Duration(ps) {
+		return
+	}
+	end := min(now, time.Duration(f.pubEnd.Load()))
+	f.addDue(f.sched.CountBefore(end - time.Duration(ps)))
+}
+
+// addDue raises the due count recorded so far to total.
+func (f *Fleet) addDue(total int64) {
+	for {
+		prev := f.dueRecorded.Load()
+		if total <= prev {
+			return
+		}
+		if f.dueRecorded.CompareAndSwap(prev, total) {
+			f.rec.Shard(0).Due(int(total - prev))
+			return
+		}
+	}
 }
 
 // noteError keeps the first error of each reason for the report.

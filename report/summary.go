@@ -165,7 +165,7 @@ type DeliveryStats struct {
 	FirstLost          []LostMessage `json:"first_lost,omitempty"`    // the first few lost messages
 	ConsumerReconnects int64         `json:"consumer_reconnects"`     // consumer connection re-established
 	MaxLagMs           float64       `json:"max_lag_ms"`              // largest consumer lag observed
-	MaxLagMessages     int64         `json:"max_lag_messages"`        // most messages sent but not yet confirmed, sampled 4 times a second
+	MaxLagMessages     int64         `json:"max_lag_messages"`        // most messages sent but not yet confirmed, sampled 20 times a second
 	Latency            Latency       `json:"latency"`                 // intended send -> consumer receipt
 	DeviceToHub        *Latency      `json:"device_to_hub,omitempty"` // intended send -> hub enqueue time, when the hub stamps it
 }
@@ -224,6 +224,9 @@ type Point struct {
 	PublishP99Ms  float64 `json:"publish_p99_ms"`  //
 	PublishMaxMs  float64 `json:"publish_max_ms"`  //
 	LatenessP99Ms float64 `json:"lateness_p99_ms"` // scheduler lateness of this interval's sends
+	// Confirmed is how many messages the end-to-end consumer first
+	// confirmed in this interval (sampled; absent without a consumer).
+	Confirmed int64 `json:"confirmed,omitempty"`
 }
 
 // Ms converts a duration to float64 milliseconds, the unit of every _ms

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"time"
 
@@ -33,24 +34,51 @@ type confirmer struct {
 	stopLag chan struct{}
 	lagDone chan struct{}
 	maxLag  int64 // most messages sent but not yet confirmed
+	samples []confirmSample
+}
+
+// confirmSample is the matcher's running confirmed count at one moment.
+type confirmSample struct {
+	at        time.Duration // since the fleet's start
+	confirmed int64
+}
+
+// fillSeries spreads the sampled confirmations over the time series'
+// intervals (each interval gets those confirmed by its end minus those by
+// its start, read from the last sample at or before each instant).
+func (cf *confirmer) fillSeries(s *report.Summary) {
+	at := func(t time.Duration) int64 {
+		i := sort.Search(len(cf.samples), func(i int) bool { return cf.samples[i].at > t })
+		if i == 0 {
+			return 0
+		}
+		return cf.samples[i-1].confirmed
+	}
+	for i := range s.Series {
+		pt := &s.Series[i]
+		end := time.Duration(pt.TMs * float64(time.Millisecond))
+		start := end - time.Duration(pt.IntervalMs*float64(time.Millisecond))
+		pt.Confirmed = at(end) - at(start)
+	}
 }
 
 // watchLag samples how far the consumer is behind the devices (messages
 // sent but not yet confirmed) until finish: a consumer that cannot keep up
 // shows as growing lag, not as silent loss.
-func (cf *confirmer) watchLag(rec *report.Recorder) {
+func (cf *confirmer) watchLag(rec *report.Recorder, since func() time.Duration) {
 	cf.stopLag, cf.lagDone = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(cf.lagDone)
-		t := time.NewTicker(250 * time.Millisecond)
+		t := time.NewTicker(50 * time.Millisecond)
 		defer t.Stop()
 		for {
 			select {
 			case <-cf.stopLag:
 				return
 			case <-t.C:
-				lag := rec.Totals().Sent - int64(cf.matcher.Counts().Confirmed)
-				cf.maxLag = max(cf.maxLag, lag)
+				confirmed := int64(cf.matcher.Counts().Confirmed)
+				cf.maxLag = max(cf.maxLag, rec.Totals().Sent-confirmed)
+				cf.samples = append(cf.samples, confirmSample{since(), confirmed})
 			}
 		}
 	}()
@@ -141,6 +169,7 @@ func (cf *confirmer) finish(f *fleet.Fleet, sc *scenario.Scenario, deadline time
 	if cf.stopLag != nil {
 		close(cf.stopLag)
 		<-cf.lagDone
+		cf.fillSeries(s)
 	}
 	cf.cancel()
 	select {

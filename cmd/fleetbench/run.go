@@ -164,7 +164,7 @@ func (r *runner) run(ctx context.Context, outDir string) int {
 		return ExitRunFailed
 	}
 	if cf != nil {
-		cf.watchLag(rec)
+		cf.watchLag(rec, func() time.Duration { return time.Since(f.Start()) })
 	}
 	baseRSS := currentRSS()
 	fmt.Fprintf(env.Stderr, "fleetbench: %s — %d devices → %s (%s), report in %s\n",

@@ -144,13 +144,19 @@ func addLine(p *plot.Plot, label string, xys plotter.XYs, style draw.LineStyle) 
 	return nil
 }
 
+// minRateIntervalMs: a series interval shorter than this (the sliver
+// between the last whole second and the end of a run) is left out of rate
+// plots, where a few messages over milliseconds would read as a huge rate.
+// Its counts are still in every total.
+const minRateIntervalMs = 200
+
 // ratesPlot shows offered, sent, acknowledged and (with a consumer)
 // confirmed messages per second over the run.
 func ratesPlot(s *report.Summary, e2e []ivStat) (*plot.Plot, error) {
 	p := newPlot("Messages per second", "seconds since start", "messages/s")
 	var due, sent, acked plotter.XYs
 	for _, pt := range s.Series {
-		if pt.IntervalMs <= 0 {
+		if pt.IntervalMs < minRateIntervalMs {
 			continue
 		}
 		t, sec := pt.TMs/1000, pt.IntervalMs/1000
@@ -162,6 +168,13 @@ func ratesPlot(s *report.Summary, e2e []ivStat) (*plot.Plot, error) {
 	for _, iv := range e2e {
 		if iv.lenS > 0 {
 			confirmed = append(confirmed, plotter.XY{X: iv.endS, Y: float64(iv.count) / iv.lenS})
+		}
+	}
+	if len(confirmed) == 0 && s.Delivery != nil { // no e2e interval log: the series' samples
+		for _, pt := range s.Series {
+			if pt.IntervalMs >= minRateIntervalMs {
+				confirmed = append(confirmed, plotter.XY{X: pt.TMs / 1000, Y: float64(pt.Confirmed) / (pt.IntervalMs / 1000)})
+			}
 		}
 	}
 	peak := 0.0
