@@ -28,9 +28,13 @@ func startHub(t *testing.T) (*hub.Hub, []byte) {
 }
 
 func sasProvider(t *testing.T, h *hub.Hub, key []byte) credential.Provider {
+	return sasProviderTTL(t, h, key, time.Hour)
+}
+
+func sasProviderTTL(t *testing.T, h *hub.Hub, key []byte, ttl time.Duration) credential.Provider {
 	t.Helper()
 	p, err := credential.NewProviderWithKey(
-		scenario.Auth{Type: scenario.AuthAzureSAS, KeyKind: scenario.KeyGroup, HubHost: h.HostName(), TokenTTL: time.Hour},
+		scenario.Auth{Type: scenario.AuthAzureSAS, KeyKind: scenario.KeyGroup, HubHost: h.HostName(), TokenTTL: ttl},
 		scenario.Target{Kind: scenario.TargetEmbedded, Host: h.HostName()}, key)
 	if err != nil {
 		t.Fatal(err)
