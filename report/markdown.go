@@ -251,14 +251,19 @@ func (m *mdWriter) counters(s *Summary) {
 }
 
 func (m *mdWriter) errors(s *Summary) {
-	if len(s.Errors) == 0 {
-		return
-	}
-	m.line("")
-	m.line("### Errors")
-	m.line("")
-	for _, e := range s.Errors {
-		m.line("- %s", cell(e))
+	for _, block := range []struct {
+		title string
+		lines []string
+	}{{"### Errors", s.Errors}, {"### Notes", s.Notes}} {
+		if len(block.lines) == 0 {
+			continue
+		}
+		m.line("")
+		m.line(block.title)
+		m.line("")
+		for _, e := range block.lines {
+			m.line("- %s", cell(e))
+		}
 	}
 }
 

@@ -30,6 +30,7 @@ type Summary struct {
 	Thresholds  []ThresholdResult `json:"thresholds,omitempty"` // pass/fail criteria, in scenario order
 	Interrupted bool              `json:"interrupted"`          // the run was stopped early: results are partial
 	Errors      []string          `json:"errors,omitempty"`     // run-level problems worth reading (never secrets)
+	Notes       []string          `json:"notes,omitempty"`      // how to read the figures (e.g. the hub ran in-process); not problems
 	// Histograms holds the full latency distributions, HdrHistogram V2
 	// compressed base64, values in microseconds: "connect", "publish",
 	// "publish_uncorrected", "lateness", and with a consumer "e2e" and

@@ -264,13 +264,18 @@ func (t *textWriter) thresholds(s *Summary) {
 }
 
 func (t *textWriter) errors(s *Summary) {
-	if len(s.Errors) == 0 {
-		return
-	}
-	t.line("")
-	t.line("Errors")
-	for _, e := range s.Errors {
-		t.line("  - %s", e)
+	for _, block := range []struct {
+		title string
+		lines []string
+	}{{"Errors", s.Errors}, {"Notes", s.Notes}} {
+		if len(block.lines) == 0 {
+			continue
+		}
+		t.line("")
+		t.line(block.title)
+		for _, e := range block.lines {
+			t.line("  - %s", e)
+		}
 	}
 }
 

@@ -222,7 +222,7 @@ func (r *runner) run(ctx context.Context, outDir string) int {
 	}
 	s.Overhead = overhead(rec, s, cpu, baseRSS)
 	if embedded {
-		s.Errors = append(s.Errors, "note: the embedded hub ran in this process; overhead figures include it (run `fleetbench hub` separately to measure the generator alone)")
+		s.Notes = append(s.Notes, "the embedded hub ran in this process: the overhead figures include its cost (run `fleetbench hub` as its own process to measure the generator alone)")
 	}
 
 	thresholdsPassed := true

@@ -58,6 +58,7 @@ type page struct {
 	Plots       map[string]template.HTML
 	Counters    []counterGroup
 	Errors      []string
+	Notes       []string
 	Footer      string
 }
 
@@ -98,6 +99,7 @@ func build(s *report.Summary) (*page, error) {
 		Latency:     latencyRows(s),
 		Counters:    counterGroups(s),
 		Errors:      s.Errors,
+		Notes:       s.Notes,
 		Plots:       map[string]template.HTML{},
 	}
 	if pg.Scenario == "" {
