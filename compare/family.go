@@ -81,7 +81,7 @@ func compareFamily(spec familySpec, hb, hn *hdrhistogram.Histogram, budget Budge
 	f.KSD, f.KSP = t.D, t.P
 	f.Evidence = fmt.Sprintf("shift across %s: %s (%s) median of band, budget %s; KS D=%.3f %s (n=%s vs %s)",
 		bandLabel, fmtRel(f.Shift), fmtSignedSec(f.ShiftAbs), budget, t.D, fmtP(t.P),
-		fmtCount(float64(f.BaseCount)), fmtCount(float64(f.NewCount)))
+		report.FormatCount(f.BaseCount), report.FormatCount(f.NewCount))
 
 	up, down := budget.exceeded(f.Shift, f.ShiftAbs, +1), budget.exceeded(f.Shift, f.ShiftAbs, -1)
 	switch {
@@ -90,7 +90,7 @@ func compareFamily(spec familySpec, hb, hn *hdrhistogram.Histogram, budget Budge
 	case min(f.BaseCount, f.NewCount) < MinSamples:
 		f.Verdict = Inconclusive
 		f.Notes = append(f.Notes, fmt.Sprintf("too few samples to decide (%s and %s values; at least %d per run are needed)",
-			fmtCount(float64(f.BaseCount)), fmtCount(float64(f.NewCount)), MinSamples))
+			report.FormatCount(f.BaseCount), report.FormatCount(f.NewCount), MinSamples))
 	case t.P > Alpha:
 		f.Verdict = Same
 		f.Notes = append(f.Notes, fmt.Sprintf("the band moved beyond budget but the distributions do not differ significantly (%s > %g): treated as noise",

@@ -3,55 +3,32 @@ package compare
 import (
 	"math"
 	"strconv"
-	"strings"
-	"time"
+
+	"github.com/fleetbench/fleetbench/report"
 )
 
-// fmtSec formats a non-negative duration in seconds with three significant
-// digits in the largest unit that keeps it at or above 1: 812µs, 12.4ms,
-// 1.20s (the same form as fleetbench's run report).
+// fmtSec formats a duration in seconds as the run report formats
+// milliseconds (report.FormatMs): 812µs, 12.4ms, 1.20s; "-" for a negative
+// or NaN value. Latencies here are histogram values times unitSeconds;
+// rounding to whole nanoseconds first removes that product's float error,
+// so a latency prints exactly as the run report prints the same value.
 func fmtSec(s float64) string {
-	if math.IsNaN(s) || s < 0 {
-		return "-"
-	}
-	if s >= 1000 {
-		return (time.Duration(math.Round(s)) * time.Second).String()
-	}
-	v := s * 1e6
-	for i, u := range []string{"µs", "ms", "s"} {
-		str := sig3(v)
-		if f, _ := strconv.ParseFloat(str, 64); f < 1000 || i == 2 {
-			return str + u
-		}
-		v /= 1000
-	}
-	return "" // unreachable
+	return report.FormatMs(math.Round(s*1e9) / 1e6)
 }
 
 // fmtSignedSec formats a duration delta with its sign: +610µs, -1.20ms, 0.
-func fmtSignedSec(s float64) string {
+func fmtSignedSec(s float64) string { return signed(s, fmtSec) }
+
+// signed formats a delta as its sign and abs formatting its magnitude; 0
+// is "0".
+func signed(d float64, abs func(float64) string) string {
 	switch {
-	case s > 0:
-		return "+" + fmtSec(s)
-	case s < 0:
-		return "-" + fmtSec(-s)
+	case d > 0:
+		return "+" + abs(d)
+	case d < 0:
+		return "-" + abs(-d)
 	}
 	return "0"
-}
-
-// sig3 formats v >= 0 with three significant digits (whole numbers from
-// 100 up).
-func sig3(v float64) string {
-	dec := 0
-	switch {
-	case v == 0:
-		return "0"
-	case v < 10:
-		dec = 2
-	case v < 100:
-		dec = 1
-	}
-	return strconv.FormatFloat(v, 'f', dec, 64)
 }
 
 // fmtRel formats a relative change: +30.3%, -4.1%, +0.0%, +1234%.
@@ -73,23 +50,10 @@ func fmtRel(r float64) string {
 	return sign + strconv.FormatFloat(a, 'f', 1, 64) + "%"
 }
 
-// fmtCount formats a count with thousands separators: 1,234,567.
+// fmtCount formats a count, rounded to a whole number, as the run report
+// does (report.FormatCount): 1,234,567.
 func fmtCount(f float64) string {
-	n := int64(math.Round(f))
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
+	return report.FormatCount(int64(math.Round(f)))
 }
 
 // fmtSignedCount formats a count delta: +12, -3, 0.
@@ -98,18 +62,6 @@ func fmtSignedCount(f float64) string {
 		return "+" + fmtCount(f)
 	}
 	return fmtCount(f)
-}
-
-// fmtRatio formats a ratio in [0,1] as a percentage with two decimals:
-// 99.90%; exactly 0 and 1 as 0% and 100%.
-func fmtRatio(r float64) string {
-	switch r {
-	case 0:
-		return "0%"
-	case 1:
-		return "100%"
-	}
-	return strconv.FormatFloat(r*100, 'f', 2, 64) + "%"
 }
 
 // fmtErrRate formats a small error rate with three significant digits:
@@ -122,7 +74,8 @@ func fmtErrRate(r float64) string {
 	return strconv.FormatFloat(v, 'f', -1, 64) + "%"
 }
 
-// fmtRate formats messages per second: 1,000/s, 998.7/s.
+// fmtRate formats messages per second: 1,000/s, 998.7/s, 2.5/s. Unlike
+// report.FormatRate (2.50/s) it keeps one decimal below 10/s.
 func fmtRate(r float64) string {
 	if r >= 1000 || r == math.Trunc(r) {
 		return fmtCount(r) + "/s"

@@ -98,7 +98,7 @@ func newPage(r *Result, base, new *report.Summary) pageView {
 		row := rowView{Metric: c.Metric, Judged: spec.hasVerdict(), Verdict: c.Verdict, Note: c.Note}
 		switch spec.unit {
 		case unitRatio:
-			row.Base, row.New = fmtRatio(c.Base), fmtRatio(c.New)
+			row.Base, row.New = report.FormatPct(c.Base), report.FormatPct(c.New)
 			row.Delta = fmtPoints(c.Delta)
 		case unitRate:
 			row.Base, row.New = fmtRate(c.Base), fmtRate(c.New)
@@ -150,7 +150,7 @@ func fmtPoints(d float64) string {
 	if d == 0 {
 		return "0"
 	}
-	s := strings.TrimSuffix(fmtRatio(math.Abs(d)), "%") + "pp"
+	s := strings.TrimSuffix(report.FormatPct(math.Abs(d)), "%") + "pp"
 	if d < 0 {
 		return "-" + s
 	}
@@ -158,12 +158,4 @@ func fmtPoints(d float64) string {
 }
 
 // fmtSignedRate formats a rate delta: +12.3/s.
-func fmtSignedRate(d float64) string {
-	switch {
-	case d > 0:
-		return "+" + fmtRate(d)
-	case d < 0:
-		return "-" + fmtRate(-d)
-	}
-	return "0"
-}
+func fmtSignedRate(d float64) string { return signed(d, fmtRate) }

@@ -36,7 +36,7 @@ func scenarioWarnings(base, new *report.Summary) []string {
 		add("rate stages differ")
 	}
 	if b.Config.DurationMs != n.Config.DurationMs {
-		add("duration %s vs %s", fmtSec(b.Config.DurationMs/1000), fmtSec(n.Config.DurationMs/1000))
+		add("duration %s vs %s", report.FormatMs(b.Config.DurationMs), report.FormatMs(n.Config.DurationMs))
 	}
 	if b.Config.QoS != n.Config.QoS {
 		add("QoS %d vs %d", b.Config.QoS, n.Config.QoS)

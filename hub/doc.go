@@ -16,11 +16,13 @@
 //     {HostName}/{deviceId}/?api-version={any}[&...]; password a
 //     device-scoped SAS token whose sr decodes to
 //     {HostName}/devices/{deviceId} (host case-insensitive), signed with the
-//     device key (HMAC-SHA256(GroupKey, deviceId), or DeviceKey), not
-//     expired. Policy tokens (skn) and module identities are refused. A
-//     will message must target the device's own events topic. Refusals
-//     answer CONNACK "not authorized" (3.1.1 code 5; 0x86 for MQTT 5) and
-//     are logged at Debug level with the reason (never the token).
+//     device key (HMAC-SHA256(GroupKey, deviceId), or DeviceKey) as padded
+//     base64 (what every IoT Hub SDK sends), not expired; checked by
+//     fleet/credential (ParseSAS, SASFields.Verify). Policy tokens (skn)
+//     and module identities are refused. A will message must target the
+//     device's own events topic. Refusals answer CONNACK "not authorized"
+//     (3.1.1 code 5; 0x86 for MQTT 5) and are logged at Debug level with
+//     the reason (never the token).
 //   - A connection is closed when its SAS token expires; a second
 //     connection with the same device id replaces the first.
 //   - Devices publish only to devices/{id}/messages/events/{property bag},

@@ -48,10 +48,15 @@ func testDeviceKey(group []byte, id string) []byte {
 func testToken(key []byte, host, id string, expiry time.Time) string {
 	sr := url.QueryEscape(host + "/devices/" + id)
 	se := strconv.FormatInt(expiry.Unix(), 10)
+	return "SharedAccessSignature sr=" + sr + "&sig=" + url.QueryEscape(testSig(key, sr, se)) + "&se=" + se
+}
+
+// testSig returns base64(HMAC-SHA256(key, sr + "\n" + se)), padded and not
+// yet URL-encoded; sr is taken as sent (already encoded).
+func testSig(key []byte, sr, se string) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(sr + "\n" + se))
-	sig := url.QueryEscape(base64.StdEncoding.EncodeToString(m.Sum(nil)))
-	return "SharedAccessSignature sr=" + sr + "&sig=" + sig + "&se=" + se
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
 // testUsername is the IoT Hub device username.

@@ -87,19 +87,14 @@ func (r *rules) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 		return false
 	}
 	cl.Properties.Will.Retain = false // IoT Hub stores no retained messages
-	tok, err := parseSAS(string(pk.Connect.Password))
+	now := h.now()
+	expiry, err := checkPassword(string(pk.Connect.Password), h.cfg.HostName, id, deviceKey(h.cfg.GroupKey, h.cfg.DeviceKey, id), now)
 	if err != nil {
 		h.refuse(cl, id, err)
 		return false
 	}
-	now := h.now()
-	if err := tok.verify(h.cfg.HostName, id, deviceKey(h.cfg.GroupKey, h.cfg.DeviceKey, id), now); err != nil {
-		h.refuse(cl, id, err)
-		return false
-	}
-	se, _ := parseUnix(tok.se) // verify checked it
 	s := &session{dev: h.device(id)}
-	s.expiry = time.AfterFunc(time.Unix(se, 0).Sub(now), func() {
+	s.expiry = time.AfterFunc(expiry.Sub(now), func() {
 		h.log.Debug("hub: closing device connection, SAS token expired", "device", id)
 		cl.Stop(errTokenExpired)
 		h.endSession(cl)

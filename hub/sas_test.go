@@ -4,10 +4,21 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fleetbench/fleetbench/fleet/credential"
 )
+
+// The published HMAC vectors (Node create and hmacHash, Python signing,
+// amenzhinsky/iothub, C SDK formatting, DPS key derivation) are tested in
+// package credential (TestSASVectors), which parses and verifies tokens for
+// the hub. These tests run tokens through checkPassword, the hub's refusal
+// path for a device CONNECT.
+
+const sasPrefix = "SharedAccessSignature "
 
 func b64(t *testing.T, s string) []byte {
 	t.Helper()
@@ -18,40 +29,11 @@ func b64(t *testing.T, s string) []byte {
 	return b
 }
 
-// Published vectors (see /work/shared/protocols.md for their sources).
-func TestHMACVectors(t *testing.T) {
-	cases := []struct {
-		name  string
-		key   []byte
-		parts []string
-		want  string // base64, or URL-encoded base64 when urlenc
-		enc   bool
-	}{
-		// Node SDK common/core/test/_shared_access_signature_test.js:
-		// create('uri', 'name', base64("password"), 12345).
-		{"node create", []byte("password"), []string{"uri", "\n", "12345"}, "kcWxXAK2OAaAoq2oCkaGzX2NMqDB8nCyNuq2fPYCDhk%3D", true},
-		// Node SDK _authorization_test.js: hmacHash(key, 'string-to-sign').
-		{"node hmacHash", []byte("password"), []string{"string-to-sign"}, "o1n1hiIVgzVA2+krq9ty1Z4xsIJKJZP3dYT8MOi65Y4=", false},
-		// Python SDK tests/unit/common/auth/test_signing_mechanism.py.
-		{"python sign", b64(t, "NMgJDvdKTxjLi+xBxxkDDEwDJxEvOE5u8BiT0mVgPeg="), []string{"sign this message"}, "8NJRMT83CcplGrAGaUVIUM/md5914KpWVNngSVoF9/M=", false},
-		// amenzhinsky/iothub common/sas_test.go (policy token, sr = host).
-		{"iothub go", []byte("secret"), []string{"test.azure-devices.net", "\n", "1546308061"}, "uux4PSAK1s9efNcBHin0pm7O5oENedTWkhqGp8JAyFY%3D", true},
-	}
-	for _, tc := range cases {
-		got := base64.StdEncoding.EncodeToString(hmacSHA256(tc.key, tc.parts...))
-		if tc.enc {
-			got = url.QueryEscape(got)
-		}
-		if got != tc.want {
-			t.Errorf("%s: got %s, want %s", tc.name, got, tc.want)
-		}
-	}
-}
-
-// Azure docs (legacy DPS symmetric key how-to): derived device key.
-func TestDeviceKeyDerivationVector(t *testing.T) {
+// Azure docs (legacy DPS symmetric key how-to): with a group key the hub
+// derives the device key; without one every device uses the shared key.
+func TestDeviceKey(t *testing.T) {
 	group := b64(t, "8isrFI1sGsIlvvFSSFRiMfCNzv21fjbE/+ah/lSh3lF8e2YG1Te7w1KpZhJFFXJrqYKi9yegxkqIChbqOS9Egw==")
-	got := base64.StdEncoding.EncodeToString(deviceKey(group, nil, "sn-007-888-abc-mac-a1-b2-c3-d4-e5-f6"))
+	got := base64.StdEncoding.EncodeToString(deviceKey(group, []byte("shared"), "sn-007-888-abc-mac-a1-b2-c3-d4-e5-f6"))
 	if want := "Jsm0lyGpjaVYVP2g3FnmnmG9dI/9qU24wNoykUmermc="; got != want {
 		t.Errorf("derived key %s, want %s", got, want)
 	}
@@ -63,103 +45,130 @@ func TestDeviceKeyDerivationVector(t *testing.T) {
 // C SDK test_az_iot_hub_client_sas.c formats a password with an unpadded
 // signature; it parses, its resource matches, and only the (made-up)
 // signature fails.
-func TestParseCSDKPassword(t *testing.T) {
+func TestCSDKPassword(t *testing.T) {
 	const pw = "SharedAccessSignature sr=myiothub.azure-devices.net%2Fdevices%2Fmy_device&sig=cS1eHM%2FlDjsRsrZV9508wOFrgmZk4g8FNg8NwHVSiSQ&se=1578941692"
-	tok, err := parseSAS(pw)
+	f, err := credential.ParseSAS(pw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok.sr != "myiothub.azure-devices.net%2Fdevices%2Fmy_device" || tok.se != "1578941692" || tok.hasSkn {
-		t.Errorf("parsed %+v", tok)
+	if f.RawResource != "myiothub.azure-devices.net%2Fdevices%2Fmy_device" || f.RawExpiry != "1578941692" || f.Policy != "" {
+		t.Errorf("parsed sr %q, se %q, skn %q", f.RawResource, f.RawExpiry, f.Policy)
 	}
-	err = tok.verify("myiothub.azure-devices.net", "my_device", []byte("k"), time.Unix(1578941000, 0))
-	if !errors.Is(err, errBadSig) {
-		t.Errorf("verify = %v, want %v", err, errBadSig)
+	_, err = checkPassword(pw, "myiothub.azure-devices.net", "my_device", []byte("k"), time.Unix(1578941000, 0))
+	if !errors.Is(err, credential.ErrSASSignature) {
+		t.Errorf("checkPassword = %v, want %v", err, credential.ErrSASSignature)
 	}
 }
 
-// sigOf signs sr (as given, already encoded) and se with key.
-func sigOf(key []byte, sr, se string) string {
-	return url.QueryEscape(base64.StdEncoding.EncodeToString(hmacSHA256(key, sr, "\n", se)))
-}
-
-// makeToken builds a token from sigOf, with extra fields appended.
+// makeToken builds a token signed with key over sr (as given, already
+// encoded) and se, with extra fields appended.
 func makeToken(key []byte, sr, se string, extra ...string) string {
-	fields := append([]string{"sr=" + sr, "sig=" + sigOf(key, sr, se), "se=" + se}, extra...)
+	fields := append([]string{"sr=" + sr, "sig=" + url.QueryEscape(testSig(key, sr, se)), "se=" + se}, extra...)
 	return sasPrefix + strings.Join(fields, "&")
 }
 
-func TestVerify(t *testing.T) {
+// sigField returns the raw sig value of a token, "" if it has none.
+func sigField(token string) string {
+	_, sig, ok := strings.Cut(token, "sig=")
+	if !ok {
+		return ""
+	}
+	sig, _, _ = strings.Cut(sig, "&")
+	return sig
+}
+
+func TestCheckPassword(t *testing.T) {
 	const host, id = "hub.azure-devices.net", "dev-1"
 	key := []byte("device key")
 	sr := url.QueryEscape(host + "/devices/" + id)
 	now := time.Unix(1_700_000_000, 0)
 	se := "1700000060"
 	good := makeToken(key, sr, se)
+	// credential does not say which part of a malformed token is wrong; the
+	// hub's message lists the rules instead.
 	cases := []struct {
-		name    string
-		pw      string
-		now     time.Time
-		wantErr string // substring; "" = valid
+		name string
+		pw   string
+		now  time.Time
+		want error  // nil = valid
+		text string // in the refusal message
 	}{
-		{"valid", good, now, ""},
-		{"valid until the last second", good, time.Unix(1700000059, 0), ""},
-		{"expired at se", good, time.Unix(1700000060, 0), "expired"},
-		{"fields in another order", sasPrefix + "se=" + se + "&sig=" + sigOf(key, sr, se) + "&sr=" + sr, now, ""},
-		{"host in upper case, lower-case hex", makeToken(key, strings.ToUpper(host)+"%2fdevices%2f"+id, se), now, ""},
-		{"wrong key", makeToken([]byte("other"), sr, se), now, "does not match"},
-		{"other device", makeToken(key, url.QueryEscape(host+"/devices/dev-2"), se), now, "is not"},
-		{"device id case differs", makeToken(key, url.QueryEscape(host+"/devices/DEV-1"), se), now, "is not"},
-		{"hub-level resource", makeToken(key, host, se), now, "is not"},
-		{"other hub", makeToken(key, url.QueryEscape("x.azure-devices.net/devices/"+id), se), now, "is not"},
-		{"signed sr differs from sent sr", strings.Replace(good, "sr="+sr, "sr="+host+"/devices/"+id, 1), now, "does not match"},
-		{"skn", makeToken(key, sr, se, "skn=owner"), now, "policy"},
-		{"no prefix", strings.TrimPrefix(good, sasPrefix), now, "not a SAS token"},
-		{"missing se", sasPrefix + "sr=" + sr + "&sig=abc", now, "lacks"},
-		{"repeated sr", good + "&sr=" + sr, now, "repeats"},
-		{"unknown field", good + "&foo=1", now, "unknown field"},
-		{"field without =", good + "&foo", now, "without '='"},
-		{"se not a number", makeToken(key, sr, "soon"), now, "unix time"},
-		{"sig not base64", sasPrefix + "sr=" + sr + "&sig=%%%&se=" + se, now, "sig"},
+		{"valid", good, now, nil, ""},
+		{"valid until the last second", good, time.Unix(1700000059, 0), nil, ""},
+		{"expired at se", good, time.Unix(1700000060, 0), credential.ErrSASExpired, "expired at 2023-11-14T22:14:20Z"},
+		{"fields in another order", sasPrefix + "se=" + se + "&sig=" + url.QueryEscape(testSig(key, sr, se)) + "&sr=" + sr, now, nil, ""},
+		{"host in upper case, lower-case hex", makeToken(key, strings.ToUpper(host)+"%2fdevices%2f"+id, se), now, nil, ""},
+		{"wrong key", makeToken([]byte("other"), sr, se), now, credential.ErrSASSignature, "does not match"},
+		{"other device", makeToken(key, url.QueryEscape(host+"/devices/dev-2"), se), now, credential.ErrSASResource, "is not " + host + "/devices/" + id},
+		{"device id case differs", makeToken(key, url.QueryEscape(host+"/devices/DEV-1"), se), now, credential.ErrSASResource, "is not"},
+		{"hub-level resource", makeToken(key, host, se), now, credential.ErrSASResource, "is not"},
+		{"other hub", makeToken(key, url.QueryEscape("x.azure-devices.net/devices/"+id), se), now, credential.ErrSASResource, "is not"},
+		{"signed sr differs from sent sr", strings.Replace(good, "sr="+sr, "sr="+host+"/devices/"+id, 1), now, credential.ErrSASSignature, "does not match"},
+		{"skn", makeToken(key, sr, se, "skn=owner"), now, errPolicyToken, "policy"},
+		{"no prefix", strings.TrimPrefix(good, sasPrefix), now, credential.ErrSASMalformed, "once each"},
+		{"missing se", sasPrefix + "sr=" + sr + "&sig=abc", now, credential.ErrSASMalformed, "once each"},
+		{"repeated sr", good + "&sr=" + sr, now, credential.ErrSASMalformed, "once each"},
+		{"unknown field", good + "&foo=1", now, credential.ErrSASMalformed, "once each"},
+		{"field without =", good + "&foo", now, credential.ErrSASMalformed, "once each"},
+		{"se not a number", makeToken(key, sr, "soon"), now, credential.ErrSASMalformed, "unix seconds"},
+		{"sig not URL-encoded correctly", sasPrefix + "sr=" + sr + "&sig=%%%&se=" + se, now, credential.ErrSASMalformed, "sig URL-encoded"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tok, err := parseSAS(tc.pw)
-			if err == nil {
-				err = tok.verify(host, id, key, tc.now)
-			}
+			expiry, err := checkPassword(tc.pw, host, id, key, tc.now)
 			switch {
-			case tc.wantErr == "" && err != nil:
+			case tc.want == nil && err != nil:
 				t.Fatalf("refused: %v", err)
-			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
-				t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
+			case tc.want == nil && expiry.Unix() != 1700000060:
+				t.Fatalf("expiry %v, want se", expiry)
+			case tc.want != nil && (!errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.text)):
+				t.Fatalf("error %v, want %v containing %q", err, tc.want, tc.text)
 			}
-			if err != nil && strings.Contains(err.Error(), "sig=") && strings.Contains(err.Error(), tc.pw) {
+			if err != nil && (strings.Contains(err.Error(), tc.pw) || len(sigField(tc.pw)) > 3 && strings.Contains(err.Error(), sigField(tc.pw))) {
 				t.Errorf("error quotes the token: %v", err)
 			}
 		})
 	}
 }
 
-// Signatures are URL-decoded then base64-decoded, padded or not; a raw '+'
-// decodes to a space (form encoding, as IoT Hub's service does), so it fails.
-func TestDecodeSig(t *testing.T) {
-	mac := hmacSHA256([]byte("k"), "m")
-	std := base64.StdEncoding.EncodeToString(mac)
+// Signatures are URL-decoded then base64-decoded (padded, as every IoT Hub
+// SDK sends them); a raw '+' decodes to a space (form encoding, as IoT
+// Hub's service does), so it fails.
+func TestSignatureEncoding(t *testing.T) {
+	const host, id = "hub.azure-devices.net", "dev-1"
+	key := []byte("k")
+	sr := url.QueryEscape(host + "/devices/" + id)
+	now := time.Unix(1_700_000_000, 0)
+	// seWhere returns an se whose signature satisfies ok.
+	seWhere := func(ok func(sig string) bool) string {
+		for n := int64(1_700_000_060); n < 1_700_001_060; n++ {
+			if se := strconv.FormatInt(n, 10); ok(testSig(key, sr, se)) {
+				return se
+			}
+		}
+		t.Fatal("no se found")
+		return ""
+	}
+	plain := seWhere(func(sig string) bool { return !strings.ContainsAny(sig, "+/") })
+	plus := seWhere(func(sig string) bool { return strings.Contains(sig, "+") })
+	const se = "1700000060"
+	mac := b64(t, testSig(key, sr, se))
 	for _, tc := range []struct {
-		name, raw string
-		ok        bool
+		name, se, rawSig string
+		want             error // nil = accepted
 	}{
-		{"encoded", url.QueryEscape(std), true},
-		{"unencoded, no special characters", strings.NewReplacer("+", "A", "/", "A").Replace(std), true},
-		{"unpadded", url.QueryEscape(base64.RawStdEncoding.EncodeToString(mac)), true},
-		{"raw plus", "ab+" + url.QueryEscape(std)[3:], false},
-		{"too short", url.QueryEscape(base64.StdEncoding.EncodeToString(mac[:16])), false},
-		{"bad escape", "%zz", false},
+		{"encoded", se, url.QueryEscape(testSig(key, sr, se)), nil},
+		{"unencoded, no special characters", plain, testSig(key, sr, plain), nil},
+		// The hub used to accept unpadded base64 too; credential requires
+		// padding (StdEncoding), which every IoT Hub SDK sends.
+		{"unpadded", se, url.QueryEscape(base64.RawStdEncoding.EncodeToString(mac)), credential.ErrSASSignature},
+		{"raw plus", plus, testSig(key, sr, plus), credential.ErrSASSignature},
+		{"too short", se, url.QueryEscape(base64.StdEncoding.EncodeToString(mac[:16])), credential.ErrSASSignature},
+		{"bad escape", se, "%zz", credential.ErrSASMalformed},
 	} {
-		_, err := decodeSig(tc.raw)
-		if (err == nil) != tc.ok {
-			t.Errorf("%s: err = %v, want ok %v", tc.name, err, tc.ok)
+		pw := sasPrefix + "sr=" + sr + "&sig=" + tc.rawSig + "&se=" + tc.se
+		if _, err := checkPassword(pw, host, id, key, now); !errors.Is(err, tc.want) {
+			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
 		}
 	}
 }
