@@ -228,3 +228,16 @@ func TestEmbeddedRunConfirmsEveryMessage(t *testing.T) {
 		t.Errorf("no e2e.hgrm: %v", err)
 	}
 }
+
+func TestMissingKeyIsAScenarioProblem(t *testing.T) {
+	p := writeScenario(t, `
+target: {kind: mqtt, host: 127.0.0.1, port: 1, tls: false}
+auth: {type: azure-sas, hub_host: h.azure-devices.net, key_env: NOT_SET_ANYWHERE}
+devices: {count: 1}
+publish: {stages: [{duration: 1s, rate: 1/s}]}
+`)
+	r := run(t, context.Background(), Env{}, "run", p, "--out", t.TempDir())
+	if r.code != ExitInvalidScenario || !strings.Contains(r.stderr, p+": auth.key_env") || !strings.Contains(r.stderr, "NOT_SET_ANYWHERE") {
+		t.Fatalf("exit %d, stderr %q: want the file, the field and the variable", r.code, r.stderr)
+	}
+}

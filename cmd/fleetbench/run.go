@@ -127,6 +127,11 @@ func (r *runner) run(ctx context.Context, outDir string) int {
 
 	tlsCfg, creds, err := r.setUpTarget()
 	if err != nil {
+		var ce *configError
+		if errors.As(err, &ce) {
+			fmt.Fprintf(env.Stderr, "%s: %v\n", sc.File, ce.err)
+			return ExitInvalidScenario
+		}
 		fmt.Fprintln(env.Stderr, "fleetbench:", err)
 		return ExitRunFailed
 	}
@@ -269,7 +274,7 @@ func (r *runner) setUpTarget() (*tls.Config, credential.Provider, error) {
 	sc, env := r.sc, r.env
 	if sc.Target.Kind == scenario.TargetEmbedded {
 		if sc.Auth.Type != scenario.AuthAzureSAS {
-			return nil, nil, fmt.Errorf("the embedded hub enforces IoT Hub rules: auth.type must be azure-sas (got %q)", sc.Auth.Type)
+			return nil, nil, &configError{fmt.Errorf("the embedded hub enforces IoT Hub rules: auth.type must be azure-sas (got %q)", sc.Auth.Type)}
 		}
 		key := make([]byte, 32)
 		rand.Read(key)
@@ -294,7 +299,7 @@ func (r *runner) setUpTarget() (*tls.Config, credential.Provider, error) {
 		auth.HubHost = h.HostName()
 		creds, err := credential.NewProviderWithKey(auth, target, key)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, &configError{err}
 		}
 		return fleet.NewTLSConfig(fleet.TLSOptions{Roots: h.CAPool(), RootsName: h.CAFile(), ServerName: "127.0.0.1"}), creds, nil
 	}
@@ -302,7 +307,7 @@ func (r *runner) setUpTarget() (*tls.Config, credential.Provider, error) {
 	r.addr = net.JoinHostPort(sc.Target.Host, strconv.Itoa(sc.Target.Port))
 	creds, err := credential.NewProvider(sc.Auth, sc.Target, credential.Sources{Env: env.LookupEnv, ReadFile: env.ReadFile})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, &configError{err}
 	}
 	t := sc.Target.TLS
 	if !t.Enabled {
@@ -315,31 +320,39 @@ func (r *runner) setUpTarget() (*tls.Config, credential.Provider, error) {
 	if t.CAFile != "" {
 		pem, err := env.ReadFile(t.CAFile)
 		if err != nil {
-			return nil, nil, fmt.Errorf("target.tls.ca_file: %w", err)
+			return nil, nil, &configError{fmt.Errorf("target.tls.ca_file: %w (point it at the broker's CA certificate)", err)}
 		}
 		o.Roots = x509.NewCertPool()
 		if !o.Roots.AppendCertsFromPEM(pem) {
-			return nil, nil, fmt.Errorf("target.tls.ca_file: %s holds no PEM certificate", t.CAFile)
+			return nil, nil, &configError{fmt.Errorf("target.tls.ca_file: %s holds no PEM certificate", t.CAFile)}
 		}
 		o.RootsName = t.CAFile
 	}
 	if t.CertFile != "" {
 		certPEM, err := env.ReadFile(t.CertFile)
 		if err != nil {
-			return nil, nil, fmt.Errorf("target.tls.cert_file: %w", err)
+			return nil, nil, &configError{fmt.Errorf("target.tls.cert_file: %w", err)}
 		}
 		keyPEM, err := env.ReadFile(t.KeyFile)
 		if err != nil {
-			return nil, nil, fmt.Errorf("target.tls.key_file: %w", err)
+			return nil, nil, &configError{fmt.Errorf("target.tls.key_file: %w", err)}
 		}
 		cert, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
-			return nil, nil, fmt.Errorf("target.tls.cert_file/key_file: %w", err)
+			return nil, nil, &configError{fmt.Errorf("target.tls.cert_file/key_file: %w", err)}
 		}
 		o.Certificate = &cert
 	}
 	return fleet.NewTLSConfig(o), creds, nil
 }
+
+// configError is a set-up failure the scenario (or its environment) must
+// fix: a missing key variable, an unreadable CA file. It exits like an
+// invalid scenario.
+type configError struct{ err error }
+
+func (e *configError) Error() string { return e.err.Error() }
+func (e *configError) Unwrap() error { return e.err }
 
 // writeReport writes every output of the run into its directory (see
 // docs/outputs.md), prints the text summary, and appends the Markdown
