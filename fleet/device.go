@@ -276,7 +276,7 @@ loop:
 		f.startReconnect(d, 0)
 	case reason == endLost:
 		d.shard.Disconnected()
-		f.noteError(report.FailNetwork, failure)
+		f.noteDrop(failure)
 		if sc.Connect.Reconnect {
 			f.startReconnect(d, 1)
 		}

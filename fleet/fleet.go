@@ -85,7 +85,8 @@ type Fleet struct {
 	dueRecorded atomic.Int64 // messages counted due so far (recordDue)
 	failed      atomic.Int64 // initial connect failures
 	abort       atomic.Pointer[error]
-	samples     [report.FailOther + 1]atomic.Pointer[string] // first error of each reason
+	samples     [report.FailOther + 1]atomic.Pointer[string] // first connect error of each reason
+	dropSample  atomic.Pointer[string]                       // first error that dropped a connection
 }
 
 // New prepares a fleet: it builds every device's identity and message frame
@@ -469,14 +470,26 @@ func (f *Fleet) noteError(reason report.FailReason, err error) {
 	f.samples[reason].CompareAndSwap(nil, &s)
 }
 
+// noteDrop keeps the first error that dropped an established connection.
+func (f *Fleet) noteDrop(err error) {
+	if err == nil {
+		return
+	}
+	s := fmt.Sprintf("connection to %s lost: %v", f.addr, err)
+	f.dropSample.CompareAndSwap(nil, &s)
+}
+
 // Errors returns the first error seen of each kind, one line each, for the
 // report. They never contain credentials.
 func (f *Fleet) Errors() []string {
 	var out []string
 	for r := range f.samples {
 		if p := f.samples[r].Load(); p != nil {
-			out = append(out, report.FailReason(r).String()+": "+*p)
+			out = append(out, "connect "+report.FailReason(r).String()+": "+*p)
 		}
+	}
+	if p := f.dropSample.Load(); p != nil {
+		out = append(out, "disconnect: "+*p)
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +56,13 @@ func TestDevicesReconnectAfterTheBrokerRestarts(t *testing.T) {
 	}
 	if err := <-restarted; err != nil {
 		t.Fatalf("restarting mosquitto: %v", err)
+	}
+	found := false
+	for _, e := range f.Errors() {
+		found = found || strings.HasPrefix(e, "disconnect: connection to "+m.PlainAddr+" lost")
+	}
+	if !found {
+		t.Errorf("the report's errors do not say why connections dropped: %q", f.Errors())
 	}
 	tot := rec.Totals()
 	if tot.Disconnects != 20 || tot.Reconnects != 20 || tot.Connected != 20 {
