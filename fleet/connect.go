@@ -32,7 +32,17 @@ func (f *Fleet) dial(ctx context.Context, d *device) (net.Conn, error) {
 		return nil, err
 	}
 	if f.tls != nil {
-		tc := tls.Client(conn, f.tls)
+		cfg := f.tls
+		if f.cert != nil { // this device's own certificate
+			cert, err := f.cert(d.index, d.id)
+			if err != nil {
+				conn.Close()
+				return nil, &credentialError{err}
+			}
+			cfg = cfg.Clone()
+			cfg.Certificates = []tls.Certificate{*cert}
+		}
+		tc := tls.Client(conn, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			conn.Close()
 			return nil, err

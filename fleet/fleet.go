@@ -32,9 +32,12 @@ type Config struct {
 	Addr        string      // host:port every device dials
 	TLS         *tls.Config // nil: plain TCP
 	Credentials credential.Provider
-	Recorder    *report.Recorder
-	Run         uint32       // run id carried in every message stamp
-	Log         *slog.Logger // optional
+	// ClientCert, when set, gives each device its own client certificate
+	// (mutual TLS, one identity per device); it is called at every connect.
+	ClientCert func(index int, deviceID string) (*tls.Certificate, error)
+	Recorder   *report.Recorder
+	Run        uint32       // run id carried in every message stamp
+	Log        *slog.Logger // optional
 	// OnPhase, when set, is called at the start of each phase (and once at
 	// the end with PhaseDone), on the goroutine running Run.
 	OnPhase func(Phase)
@@ -61,6 +64,7 @@ type Fleet struct {
 	addr      string
 	tls       *tls.Config
 	creds     credential.Provider
+	cert      func(index int, deviceID string) (*tls.Certificate, error)
 	rec       *report.Recorder
 	log       *slog.Logger
 	onPhase   func(Phase)
@@ -98,7 +102,7 @@ func New(cfg Config) (*Fleet, error) {
 	}
 	f := &Fleet{
 		sc: sc, addr: cfg.Addr, tls: cfg.TLS, creds: cfg.Credentials, rec: cfg.Recorder, log: cfg.Log,
-		onPhase: cfg.OnPhase, precise: sc.Publish.Pacing != scenario.PacingEfficient,
+		onPhase: cfg.OnPhase, cert: cfg.ClientCert, precise: sc.Publish.Pacing != scenario.PacingEfficient,
 		sched: NewSchedule(sc.Publish, sc.Duration),
 		sem:   semaphore.NewWeighted(int64(sc.Connect.MaxInFlight)),
 	}

@@ -89,7 +89,8 @@ type runner struct {
 	dir             string
 	hub             *hub.Hub
 	addr            string
-	servicePassword string // the embedded hub's service identity, for a confirm consumer
+	servicePassword string                                                     // the embedded hub's service identity, for a confirm consumer
+	clientCert      func(index int, deviceID string) (*tls.Certificate, error) // per-device certificates
 }
 
 func (r *runner) run(ctx context.Context, outDir string) int {
@@ -155,7 +156,7 @@ func (r *runner) run(ctx context.Context, outDir string) int {
 	}
 	cpu := newCPUMeter()
 	f, err := fleet.New(fleet.Config{
-		Scenario: sc, Addr: r.addr, TLS: tlsCfg, Credentials: creds, Recorder: rec,
+		Scenario: sc, Addr: r.addr, TLS: tlsCfg, Credentials: creds, Recorder: rec, ClientCert: r.clientCert,
 		Run: binary.BigEndian.Uint32(runIDBytes[:]),
 		OnPhase: func(p fleet.Phase) {
 			cpu.mark(p)
@@ -329,19 +330,39 @@ func (r *runner) setUpTarget() (*tls.Config, credential.Provider, error) {
 		o.RootsName = t.CAFile
 	}
 	if t.CertFile != "" {
-		certPEM, err := env.ReadFile(t.CertFile)
-		if err != nil {
-			return nil, nil, &configError{fmt.Errorf("target.tls.cert_file: %w", err)}
+		load := func(certFile, keyFile string) (*tls.Certificate, error) {
+			certPEM, err := env.ReadFile(certFile)
+			if err != nil {
+				return nil, fmt.Errorf("target.tls.cert_file: %w", err)
+			}
+			keyPEM, err := env.ReadFile(keyFile)
+			if err != nil {
+				return nil, fmt.Errorf("target.tls.key_file: %w", err)
+			}
+			cert, err := tls.X509KeyPair(certPEM, keyPEM)
+			if err != nil {
+				return nil, fmt.Errorf("target.tls.cert_file/key_file: %w", err)
+			}
+			return &cert, nil
 		}
-		keyPEM, err := env.ReadFile(t.KeyFile)
-		if err != nil {
-			return nil, nil, &configError{fmt.Errorf("target.tls.key_file: %w", err)}
-		}
-		cert, err := tls.X509KeyPair(certPEM, keyPEM)
-		if err != nil {
+		certSegs, err1 := scenario.ParseTemplate(t.CertFile, "device", "index")
+		keySegs, err2 := scenario.ParseTemplate(t.KeyFile, "device", "index")
+		if err := errors.Join(err1, err2); err != nil {
 			return nil, nil, &configError{fmt.Errorf("target.tls.cert_file/key_file: %w", err)}
 		}
-		o.Certificate = &cert
+		if scenario.HasField(certSegs, "device") || scenario.HasField(certSegs, "index") {
+			// One certificate per device, e.g. certs/{device}.pem: read at
+			// each connect, so 100,000 certificates are never all in memory.
+			r.clientCert = func(index int, id string) (*tls.Certificate, error) {
+				return load(scenario.Expand(certSegs, id, index), scenario.Expand(keySegs, id, index))
+			}
+		} else {
+			cert, err := load(t.CertFile, t.KeyFile)
+			if err != nil {
+				return nil, nil, &configError{err}
+			}
+			o.Certificate = cert
+		}
 	}
 	return fleet.NewTLSConfig(o), creds, nil
 }

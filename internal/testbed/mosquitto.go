@@ -30,8 +30,12 @@ type Mosquitto struct {
 	CAPool             *x509.CertPool // the same CA, parsed
 	Username, Password string         // the one accepted user (password random per broker)
 	Dir                string         // config, certificates, password file and mosquitto.log
+	// CA signed the server certificate; with RequireClientCert it also
+	// signs the client certificates the TLS listener accepts.
+	CA *pki.CA
 
-	proc *proc
+	proc        *proc
+	clientCerts bool
 }
 
 // mosquittoBinary finds mosquitto; Debian installs it in /usr/sbin, which is
@@ -81,6 +85,10 @@ type MosquittoOptions struct {
 	PlainPort, TLSPort int    // 0: a free port
 	Username           string // "": "fleet"
 	Password           string // "": random
+	// RequireClientCert makes the TLS listener demand a client certificate
+	// signed by CA and take its common name as the user name (mutual TLS,
+	// as IoT hubs do for X.509 devices); the plain listener keeps passwords.
+	RequireClientCert bool
 }
 
 // StartMosquittoIn starts a mosquitto whose files live in dir (created if
@@ -110,6 +118,7 @@ func StartMosquittoIn(dir string, opt MosquittoOptions) (*Mosquitto, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.clientCerts = opt.RequireClientCert
 	for attempt := 0; ; attempt++ {
 		err = m.start(bin, opt.PlainPort, opt.TLSPort)
 		if err == nil || attempt == 2 || (opt.PlainPort != 0 && opt.TLSPort != 0) {
@@ -140,7 +149,7 @@ func prepareMosquitto(dir, user, password string) (*Mosquitto, error) {
 	if err != nil {
 		return nil, fmt.Errorf("testbed: write mosquitto certificates: %w", err)
 	}
-	m := &Mosquitto{CAFile: caFile, CAPool: ca.Pool(), Username: user, Password: password, Dir: dir}
+	m := &Mosquitto{CAFile: caFile, CAPool: ca.Pool(), Username: user, Password: password, Dir: dir, CA: ca}
 	line, err := mosquittoPasswdLine(m.Username, m.Password)
 	if err != nil {
 		return nil, err
@@ -166,7 +175,7 @@ func (m *Mosquitto) start(bin string, plainPort, tlsPort int) error {
 	}
 	m.PlainPort, m.TLSPort = plainPort, tlsPort
 	m.PlainAddr, m.TLSAddr = addr(m.PlainPort), addr(m.TLSPort)
-	conf := MosquittoConfig(m.Dir, m.PlainPort, m.TLSPort)
+	conf := mosquittoConfig(m.Dir, m.PlainPort, m.TLSPort, m.clientCerts)
 	confPath := filepath.Join(m.Dir, "mosquitto.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		return fmt.Errorf("testbed: write mosquitto.conf: %w", err)
@@ -189,6 +198,10 @@ func (m *Mosquitto) start(bin string, plainPort, tlsPort int) error {
 // exported for scripts/mosquitto.sh's documentation and tests; the broker
 // logs to stderr (stdout buffers when redirected).
 func MosquittoConfig(dir string, plainPort, tlsPort int) string {
+	return mosquittoConfig(dir, plainPort, tlsPort, false)
+}
+
+func mosquittoConfig(dir string, plainPort, tlsPort int, clientCerts bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "per_listener_settings false\n")
 	fmt.Fprintf(&b, "allow_anonymous false\n")
@@ -203,6 +216,9 @@ func MosquittoConfig(dir string, plainPort, tlsPort int) string {
 	fmt.Fprintf(&b, "cafile %s\n", filepath.Join(dir, "ca.pem"))
 	fmt.Fprintf(&b, "certfile %s\n", filepath.Join(dir, "server.pem"))
 	fmt.Fprintf(&b, "keyfile %s\n", filepath.Join(dir, "server-key.pem"))
+	if clientCerts {
+		fmt.Fprintf(&b, "require_certificate true\nuse_identity_as_username true\n")
+	}
 	return b.String()
 }
 
