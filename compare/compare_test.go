@@ -358,3 +358,26 @@ func TestVerdictText(t *testing.T) {
 		t.Error("unknown verdict accepted")
 	}
 }
+
+// The embedded hub listens on a new port each run: two embedded runs are
+// the same target. Two real brokers at different addresses are not.
+func TestTargetWarning(t *testing.T) {
+	for _, c := range []struct {
+		kind         string
+		addrA, addrB string
+		warn         bool
+	}{
+		{"embedded", "127.0.0.1:37159", "127.0.0.1:37663", false},
+		{"mqtt", "hub-a.azure-devices.net:8883", "hub-b.azure-devices.net:8883", true},
+		{"mqtt", "hub-a.azure-devices.net:8883", "hub-a.azure-devices.net:8883", false},
+	} {
+		base, next := fixtureSummary(t, 1, 0), fixtureSummary(t, 2, 1)
+		base.Run.TargetKind, next.Run.TargetKind = c.kind, c.kind
+		base.Run.Target, next.Run.Target = c.addrA, c.addrB
+		r := mustCompare(t, base, next, Options{})
+		got := slices.ContainsFunc(r.Warnings, func(w string) bool { return strings.Contains(w, "target ") })
+		if got != c.warn {
+			t.Errorf("%s %s vs %s: target warning %v, want %v (%q)", c.kind, c.addrA, c.addrB, got, c.warn, r.Warnings)
+		}
+	}
+}
