@@ -36,11 +36,16 @@ func TestCompareFindsAnInjectedLatencyShift(t *testing.T) {
 	same := runWithAckDelay(t, "0s")
 	slow := runWithAckDelay(t, "5ms")
 
-	r := run(t, context.Background(), Env{}, "compare", base, same)
+	// The test shares 2 cores with the rest of the suite, so two runs of one
+	// configuration can differ by more than the default budget (10% and
+	// 100 µs) for real. Budget 1 ms, as a CI job on shared runners would;
+	// the injected 5 ms is still far beyond it.
+	budget := []string{"--max-regression", "publish.p99=1ms", "--max-regression", "publish_uncorrected.p99=1ms"}
+	r := run(t, context.Background(), Env{}, append([]string{"compare", base, same}, budget...)...)
 	if r.code != ExitOK {
 		t.Errorf("same configuration: exit %d, want %d\n%s\n%s", r.code, ExitOK, r.stdout, r.stderr)
 	}
-	r = run(t, context.Background(), Env{}, "compare", base, slow)
+	r = run(t, context.Background(), Env{}, append([]string{"compare", base, slow}, budget...)...)
 	if r.code != ExitRegression {
 		t.Fatalf("5 ms PUBACK delay: exit %d, want %d\n%s\n%s", r.code, ExitRegression, r.stdout, r.stderr)
 	}
