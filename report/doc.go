@@ -9,4 +9,11 @@
 // saved model is a float64 number of milliseconds in a field ending in _ms;
 // [Summary.Metric] returns latencies in seconds so thresholds can compare
 // them with any duration unit.
+//
+// The renderers that need nothing beyond this package live here: the
+// terminal text ([WriteText]), JSON ([WriteJSON]), Markdown
+// ([WriteMarkdown]), JUnit XML ([WriteJUnit]), HdrHistogram interval logs
+// ([WriteHlog]) and percentile distributions ([WriteHgrm]). The HTML page
+// is package report/htmlreport; package report/output writes a whole run
+// directory. docs/outputs.md documents every file.
 package report
