@@ -55,12 +55,16 @@ func unitsToMs(v float64) float64 { return v * float64(HistogramUnit) / float64(
 // EncodeHistogram returns h in the HdrHistogram V2 compressed, base64 form
 // stored in [Summary.Histograms] (readable by every HdrHistogram
 // implementation and by HistogramLogAnalyzer).
+// It reuses a pooled encoder (histEncoder), so it is cheap to call once a
+// second per family; safe for concurrent use.
 func EncodeHistogram(h *hdrhistogram.Histogram) (string, error) {
-	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	e := encoders.Get().(*histEncoder)
+	defer encoders.Put(e)
+	s, err := e.encode(h)
 	if err != nil {
 		return "", fmt.Errorf("encode histogram: %w", err)
 	}
-	return string(b), nil
+	return s, nil
 }
 
 // DecodeHistogram is the inverse of [EncodeHistogram].
