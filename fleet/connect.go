@@ -15,21 +15,27 @@ import (
 )
 
 // dial opens one device's connection: TCP, TLS handshake, CONNECT and
-// CONNACK, all within the connect timeout. It runs on a short-lived
-// connector goroutine so that the TLS handshake's deep stack is not kept by
-// the long-lived device goroutine.
-func (f *Fleet) dial(ctx context.Context, d *device) (net.Conn, error) {
+// CONNACK, all within the connect timeout. It returns the connection the
+// session speaks MQTT on and the TCP connection under it. It runs on a
+// short-lived connector goroutine so that the TLS handshake's deep stack is
+// not kept by the long-lived device goroutine.
+func (f *Fleet) dial(ctx context.Context, d *device) (conn net.Conn, wire *sendConn, err error) {
 	deadline := time.Now().Add(f.sc.Connect.Timeout)
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	dialer := net.Dialer{KeepAlive: -1} // MQTT keep-alive does this job
-	conn, err := dialer.DialContext(ctx, "tcp", f.addr)
+	tcp, err := dialer.DialContext(ctx, "tcp", f.addr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	if wire, err = newSendConn(tcp.(*net.TCPConn)); err != nil {
+		tcp.Close()
+		return nil, nil, err
+	}
+	conn = wire
 	if err := conn.SetDeadline(deadline); err != nil {
 		conn.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	if f.tls != nil {
 		cfg := f.tls
@@ -37,7 +43,7 @@ func (f *Fleet) dial(ctx context.Context, d *device) (net.Conn, error) {
 			cert, err := f.cert(d.index, d.id)
 			if err != nil {
 				conn.Close()
-				return nil, &credentialError{err}
+				return nil, nil, &credentialError{err}
 			}
 			cfg = cfg.Clone()
 			cfg.Certificates = []tls.Certificate{*cert}
@@ -45,14 +51,14 @@ func (f *Fleet) dial(ctx context.Context, d *device) (net.Conn, error) {
 		tc := tls.Client(conn, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			conn.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		conn = tc
 	}
 	creds, err := f.creds.Credentials(d.index, d.id, time.Now())
 	if err != nil {
 		conn.Close()
-		return nil, &credentialError{err}
+		return nil, nil, &credentialError{err}
 	}
 	var pw []byte
 	if creds.Password != "" {
@@ -68,14 +74,14 @@ func (f *Fleet) dial(ctx context.Context, d *device) (net.Conn, error) {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			err = fmt.Errorf("broker closed the connection before CONNACK: %w", err)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	if err := conn.SetDeadline(time.Time{}); err != nil {
 		conn.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	d.expires = creds.Expires
-	return conn, nil
+	return conn, wire, nil
 }
 
 // credentialError is a failure to produce a device's credentials (a missing

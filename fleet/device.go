@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"os"
@@ -11,9 +12,10 @@ import (
 	"github.com/fleetbench/fleetbench/report"
 )
 
-// device is one simulated device. Its session goroutine owns everything but
-// mu/conn; the fleet touches conn only under mu, to wake or close it.
-// About 1 KiB per device plus its connection (docs/design.md).
+// device is one simulated device. Its session goroutine owns the session
+// state; what a send touches is shared with the pacer under the send lock;
+// the fleet touches conn only under mu, to wake or close it. About 1 KiB
+// per device plus its connection (docs/design.md).
 type device struct {
 	f     *Fleet
 	slot  int // position in the fleet, 0..N-1: which messages it is dealt
@@ -28,10 +30,20 @@ type device struct {
 	expires  time.Time // credential expiry from the last connect; zero: never
 	attempts int       // consecutive failed reconnects
 
-	pokes atomic.Uint32 // bumped by the pacer before it wakes the device
-	mu    sync.Mutex    // guards conn
-	conn  net.Conn      // current connection, nil while disconnected
-	rbuf  [64]byte      // inbound packets: PUBACK, PINGRESP
+	pokes atomic.Uint32 // bumped before the device is woken to send (poke)
+
+	// send guards everything a message's send touches (k, seq, infl, frame,
+	// live, wire, lastWrite, sendErr): both the pacer and the session send.
+	// The pacer only ever TryLocks it, so it never waits for a device.
+	send      sync.Mutex
+	live      net.Conn      // the session's connection while the pacer may send on it
+	wire      *sendConn     // the TCP connection under live
+	lastWrite time.Duration // offset of the last write, for keep-alive
+	sendErr   error         // a write by the pacer failed: the session ends
+
+	mu   sync.Mutex // guards conn
+	conn net.Conn   // current connection, nil while disconnected
+	rbuf [64]byte   // inbound packets: PUBACK, PINGRESP
 }
 
 // inflight tracks QoS 1 messages awaiting PUBACK. Packet id = slot + 1.
@@ -111,10 +123,14 @@ func (d *device) wake() {
 }
 
 // forceClose closes the connection, unblocking a Write stuck on a hub that
-// stopped reading.
+// stopped reading. It closes the TCP connection under TLS directly: a TLS
+// Close would first try to write a close_notify alert, which waits behind
+// the stuck write (sendConn serialises writes).
 func (d *device) forceClose() {
 	d.mu.Lock()
-	if d.conn != nil {
+	if c, ok := d.conn.(*tls.Conn); ok {
+		c.NetConn().Close()
+	} else if d.conn != nil {
 		d.conn.Close()
 	}
 	d.mu.Unlock()
@@ -139,12 +155,15 @@ const (
 	endRenew                  // credentials about to expire: reconnect now
 )
 
-// session runs one connection of the device until it ends. Everything this
+// session runs one connection of the device until it ends. The pacer
+// writes the device's messages on time (paceSend); everything else this
 // device does on the wire happens here, in one goroutine: it sleeps in
-// conn.Read with the read deadline set to its next duty (next message due,
-// keep-alive ping, token renewal), so it needs no timer or goroutine of its
-// own. A device that falls behind only ever delays itself.
-func (d *device) session(conn net.Conn) {
+// conn.Read with the read deadline set to its next duty (keep-alive ping,
+// token renewal), reads PUBACKs and PINGRESPs, and sends what the pacer
+// could not (a message due while the in-flight window was full, or while
+// this goroutine held the send lock, or bytes the socket could not take at
+// once). A device that falls behind only ever delays itself.
+func (d *device) session(conn net.Conn, wire *sendConn) {
 	f := d.f
 	sc := f.sc
 	qos1 := sc.Publish.QoS > 0
@@ -153,11 +172,14 @@ func (d *device) session(conn net.Conn) {
 	}
 	ka := sc.Connect.KeepAlive
 	in := inbound{buf: d.rbuf[:]}
-	lastWrite := f.since()
+	began := f.since()
+	d.send.Lock()
+	d.live, d.wire, d.lastWrite, d.sendErr = conn, wire, began, nil
+	d.send.Unlock()
 	pingSent := time.Duration(-1)
 	renewAt := time.Duration(-1)
 	if !d.expires.IsZero() {
-		margin := min(d.expires.Sub(f.start.Add(lastWrite))/10, 5*time.Minute)
+		margin := min(d.expires.Sub(f.start.Add(began))/10, 5*time.Minute)
 		renewAt = d.expires.Sub(f.start) - margin
 	}
 	renewing := false
@@ -173,49 +195,44 @@ loop:
 			break
 		}
 		now := f.since()
+
+		// Under the send lock: token renewal, what is due, keep-alive.
+		d.send.Lock()
 		if renewAt >= 0 && now >= renewAt && !renewing {
 			renewing = true // stop sending; reconnect once the in-flight drain
+			d.live = nil    // the pacer leaves us alone from now on
 		}
 		if renewing && (!qos1 || d.infl.count() == 0 || now >= renewAt+5*time.Second) {
+			d.send.Unlock()
 			reason = endRenew
 			break
 		}
-
-		// Send what is due. nextAt < 0: nothing more to send in this phase.
-		nextAt := time.Duration(-1)
-		if !renewing {
-			var err error
-			if nextAt, err = d.publishDue(conn, now, qos1, &lastWrite); err != nil {
-				failure = err
-				break
-			}
+		err := d.sendErr
+		if err == nil {
+			err = wire.flush()
 		}
-
-		// Keep-alive.
-		if ka > 0 {
+		if err == nil && !renewing {
+			err = d.publishDue(conn, now, qos1)
+		}
+		if err == nil && ka > 0 {
 			if pingSent >= 0 && now-pingSent > ka {
-				failure = errPingTimeout
-				break
-			}
-			if pingSent < 0 && now-lastWrite >= ka {
-				if _, err := conn.Write(pingreqPacket); err != nil {
-					failure = err
-					break
+				err = errPingTimeout
+			} else if pingSent < 0 && now-d.lastWrite >= ka {
+				if _, err = conn.Write(pingreqPacket); err == nil {
+					pingSent, d.lastWrite = now, now
 				}
-				pingSent, lastWrite = now, now
 			}
+		}
+		lastWrite := d.lastWrite
+		d.send.Unlock()
+		if err != nil {
+			failure = err
+			break
 		}
 
-		// Sleep in Read until the next duty.
+		// Sleep in Read until the next duty. Messages are not among them:
+		// the pacer sends those, or pokes us.
 		wakeAt := now + time.Hour
-		if nextAt >= 0 && !(qos1 && d.infl.full()) {
-			if f.precise {
-				// The pacer wakes us on time; our own deadline is the fallback.
-				wakeAt = min(wakeAt, nextAt+pacerFallback)
-			} else {
-				wakeAt = min(wakeAt, nextAt)
-			}
-		}
 		if ka > 0 {
 			if pingSent >= 0 {
 				wakeAt = min(wakeAt, pingSent+ka+time.Millisecond)
@@ -248,7 +265,10 @@ loop:
 				}
 				switch p.kind {
 				case typePuback:
-					if pd, ok := d.infl.release(p.id); ok {
+					d.send.Lock()
+					pd, ok := d.infl.release(p.id)
+					d.send.Unlock()
+					if ok {
 						d.shard.Acked(pd.intended, pd.sent, f.since())
 					}
 				case typePingresp:
@@ -262,13 +282,17 @@ loop:
 		}
 	}
 
-	d.setConn(nil)
+	d.send.Lock()
+	d.live, d.wire = nil, nil
+	lost := d.infl.dropAll()
+	d.send.Unlock()
+	d.setConn(nil) // only now: until here, stop may need forceClose
 	if reason != endLost {
 		conn.SetWriteDeadline(time.Now().Add(time.Second))
 		conn.Write(disconnectPacket)
 	}
 	conn.Close()
-	if lost := d.infl.dropAll(); lost > 0 {
+	if lost > 0 {
 		d.shard.Failed(lost)
 	}
 	switch {
@@ -286,19 +310,17 @@ loop:
 var errPingTimeout = errors.New("no PINGRESP within the keep-alive interval")
 
 // publishDue writes every message whose intended time has come, as far as
-// the in-flight limit allows, and returns the intended time of the next
-// message (or -1 when none is left in this phase). Messages more than
+// the in-flight limit allows. Messages more than
 // MaxLateness behind are skipped and counted missed: they never get a
 // sequence number, so sequence numbers 0..seq-1 are exactly what was written.
-func (d *device) publishDue(conn net.Conn, now time.Duration, qos1 bool, lastWrite *time.Duration) (time.Duration, error) {
+//
+// The caller holds d.send.
+func (d *device) publishDue(conn net.Conn, now time.Duration, qos1 bool) error {
 	f := d.f
 	for {
 		at, ok := f.messageTime(d.slot, d.k)
 		if !ok || at > now {
-			if !ok {
-				return -1, nil
-			}
-			return at, nil
+			return nil
 		}
 		if now-at > f.sc.Publish.MaxLateness {
 			d.shard.Missed(1)
@@ -306,7 +328,7 @@ func (d *device) publishDue(conn net.Conn, now time.Duration, qos1 bool, lastWri
 			continue
 		}
 		if qos1 && d.infl.full() {
-			return at, nil // wait for a PUBACK; the message is getting late
+			return nil // wait for a PUBACK; the message is getting late
 		}
 		var pid uint16
 		sent := f.since()
@@ -317,10 +339,45 @@ func (d *device) publishDue(conn net.Conn, now time.Duration, qos1 bool, lastWri
 		d.seq++
 		d.k++
 		d.shard.Sent(at, sent, f.sc.Publish.QoS)
-		*lastWrite = sent
+		d.lastWrite = sent
 		if _, err := conn.Write(d.frame.buf); err != nil {
-			return -1, err
+			return err
 		}
 		now = sent
+	}
+}
+
+// paceSend is the pacer sending this device's due messages itself, which
+// saves waking the device's goroutine for every message. It never waits:
+// when the session holds the send lock, or bytes from an earlier write are
+// still queued, it pokes the session to send instead; the bytes of a write
+// the socket cannot take at once are queued (sendConn) and the session is
+// poked to flush them. A disconnected device is skipped: its session counts
+// what it missed when it is back.
+func (d *device) paceSend() {
+	if !d.send.TryLock() {
+		d.poke()
+		return
+	}
+	conn, wire := d.live, d.wire
+	if conn == nil || d.sendErr != nil {
+		d.send.Unlock()
+		return
+	}
+	if wire.pending() {
+		d.send.Unlock()
+		d.poke()
+		return
+	}
+	wire.noWait.Store(true)
+	err := d.publishDue(conn, d.f.since(), d.f.sc.Publish.QoS > 0)
+	wire.noWait.Store(false)
+	if err != nil {
+		d.sendErr = err
+	}
+	spilled := wire.pending()
+	d.send.Unlock()
+	if err != nil || spilled {
+		d.poke()
 	}
 }

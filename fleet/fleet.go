@@ -68,7 +68,7 @@ type Fleet struct {
 	rec       *report.Recorder
 	log       *slog.Logger
 	onPhase   func(Phase)
-	precise   bool // a pacer wakes devices (publish.pacing: precise)
+	precise   bool // pacers send at intended times, not on a 1 ms grid (publish.pacing)
 	sched     *Schedule
 	devices   []device
 	start     time.Time // time zero of the run (monotonic)
@@ -199,11 +199,11 @@ func (f *Fleet) Run(ctx context.Context) (Phases, error) {
 		f.pubEnd.Store(int64(ph.PublishStart + f.sched.Duration()))
 		f.pubStart.Store(int64(ph.PublishStart))
 		f.wakeAll()
-		if f.precise {
-			pacing := make(chan struct{})
-			go func() { defer close(pacing); f.pace() }()
-			defer func() { <-pacing }()
+		var pacers sync.WaitGroup
+		for i, n := 0, f.pacerCount(); i < n; i++ {
+			pacers.Go(func() { f.pace(int64(i), int64(n)) })
 		}
+		defer pacers.Wait()
 		t := time.NewTimer(f.sched.Duration())
 		select {
 		case <-t.C:
@@ -304,7 +304,7 @@ func (f *Fleet) connectAll(ctx context.Context) {
 func (f *Fleet) connect(ctx context.Context, d *device) error {
 	d.shard.ConnectAttempt()
 	began := time.Now()
-	conn, err := f.dial(ctx, d)
+	conn, wire, err := f.dial(ctx, d)
 	if err != nil {
 		reason := classify(err)
 		d.shard.ConnectFailed(reason)
@@ -313,16 +313,16 @@ func (f *Fleet) connect(ctx context.Context, d *device) error {
 	}
 	d.shard.Connected(time.Since(began))
 	f.connected.Add(1)
-	f.startSession(d, conn)
+	f.startSession(d, conn, wire)
 	return nil
 }
 
-func (f *Fleet) startSession(d *device, conn net.Conn) {
+func (f *Fleet) startSession(d *device, conn net.Conn, wire *sendConn) {
 	d.setConn(conn)
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
-		d.session(conn)
+		d.session(conn, wire)
 	}()
 }
 
@@ -355,7 +355,7 @@ func (f *Fleet) startReconnect(d *device, attempt int) {
 			}
 			d.shard.ConnectAttempt()
 			began := time.Now()
-			conn, err := f.dial(f.runCtx, d)
+			conn, wire, err := f.dial(f.runCtx, d)
 			f.sem.Release(1)
 			if err != nil {
 				if f.runCtx.Err() != nil {
@@ -368,7 +368,7 @@ func (f *Fleet) startReconnect(d *device, attempt int) {
 			}
 			d.shard.Connected(time.Since(began))
 			d.shard.Reconnected()
-			f.startSession(d, conn)
+			f.startSession(d, conn, wire)
 			return
 		}
 	}()

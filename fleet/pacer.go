@@ -1,39 +1,77 @@
 package fleet
 
-import "time"
+import (
+	"math"
+	"runtime"
+	"time"
+)
 
-// pacerFallback is how long after a message's intended time a device wakes
-// by itself if the pacer has not woken it (an overloaded pacer cannot hold a
-// device back by more than this).
-const pacerFallback = 2 * time.Millisecond
+const (
+	// efficientWindow is how long messages gather in efficient pacing
+	// before a pacer wakes and sends them together: intended times are
+	// rounded up to this grid, so lateness is spread over 0 to this.
+	efficientWindow = time.Millisecond
+	// maxPacerSleep bounds one sleep so a pacer notices the end of the
+	// phase (or an interrupt) within it, even across a silent stage.
+	maxPacerSleep = 20 * time.Millisecond
+	// ratePerPacer is the peak rate (messages per second) one pacer is
+	// given before the fleet adds another, up to GOMAXPROCS pacers. One
+	// pacer sends about 100,000 messages per second on one core
+	// (docs/design.md), so this leaves it most of its core.
+	ratePerPacer = 20000
+)
 
-// pace wakes each device at the intended time of its next message, walking
-// the fleet timetable in order (message m belongs to device m mod N). It
-// exists because Go's runtime timers, and so read deadlines, fire up to a
-// millisecond late (the netpoller sleeps in whole milliseconds), which would
-// put a uniform 0-1 ms of the generator's own lateness into every corrected
-// latency. The pacer sleeps on a timerfd (newPreciseSleeper) and wakes a
-// device by moving its read deadline to the past, which readies it at once.
+// pacerCount is how many pacers share the fleet's timetable.
+func (f *Fleet) pacerCount() int {
+	n := int(math.Ceil(f.sched.PeakRate() / ratePerPacer))
+	return max(1, min(n, runtime.GOMAXPROCS(0), len(f.devices)))
+}
+
+// pace is one of stride pacers: it walks fleet messages first,
+// first+stride, first+2·stride, ... (in time order; message m belongs to
+// the device in slot m mod N), sleeps until each is due and sends it on
+// its device's connection itself (device.paceSend), from this goroutine:
+// no device goroutine wakes to publish. It exists because Go's runtime
+// timers, and so read deadlines, fire up to a millisecond late (the
+// netpoller sleeps in whole milliseconds), which would put a uniform 0-1
+// ms of the generator's own lateness into every corrected latency, and
+// because waking a goroutine per message costs several thread switches
+// (docs/design.md measures both). The pacer sleeps on a timerfd
+// (newPreciseSleeper). In efficient pacing it sleeps to the next
+// efficientWindow boundary instead and sends everything due at once.
 //
-// It runs on its own goroutine from the start of the publish phase until the
-// phase ends or the fleet stops.
-func (f *Fleet) pace() {
+// It runs from the start of the publish phase until the phase ends or the
+// fleet stops. It never blocks on a device (paceSend only TryLocks and
+// never waits for a socket), so one stalled device cannot delay another's
+// schedule.
+func (f *Fleet) pace(first, stride int64) {
 	sleep, cleanup := newPreciseSleeper()
 	defer cleanup()
+	var window time.Duration
+	if !f.precise {
+		window = efficientWindow
+	}
 	start := time.Duration(f.pubStart.Load())
 	n := int64(len(f.devices))
-	for m := int64(0); ; m++ {
+	for m := first; ; m += stride {
 		t, ok := f.sched.TimeOf(m)
 		if !ok {
 			return
 		}
-		at := start + t
-		if at >= time.Duration(f.pubEnd.Load()) || f.stopping.Load() {
-			return
+		wake := start + t
+		if window > 0 {
+			wake = start + (t+window-1)/window*window
 		}
-		if wait := at - f.since(); wait > 0 {
-			sleep(wait)
+		for {
+			if start+t >= time.Duration(f.pubEnd.Load()) || f.stopping.Load() {
+				return
+			}
+			wait := wake - f.since()
+			if wait <= 0 {
+				break
+			}
+			sleep(min(wait, maxPacerSleep))
 		}
-		f.devices[m%n].poke()
+		f.devices[m%n].paceSend()
 	}
 }

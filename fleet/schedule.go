@@ -154,6 +154,16 @@ func (s *Schedule) MeanRate() float64 {
 	return s.total / s.end.Seconds()
 }
 
+// PeakRate is the highest fleet-wide rate anywhere in the schedule, in
+// messages per second.
+func (s *Schedule) PeakRate() float64 {
+	peak := 0.0
+	for _, g := range s.segs {
+		peak = max(peak, g.r0, g.r1)
+	}
+	return peak
+}
+
 // PerDevice returns how many of the first total fleet messages fall to the
 // device in slot (0 ≤ slot < devices) under round-robin dealing.
 func PerDevice(total int64, slot, devices int) int64 {

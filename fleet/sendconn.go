@@ -1,0 +1,109 @@
+package fleet
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+)
+
+// sendConn is a device's TCP connection with a second way to write: one
+// that never waits. The pacer sends devices' messages from its own
+// goroutine, and a single device whose hub stopped reading must not stall
+// it, so while noWait is set a Write makes one non-blocking write(2) and
+// keeps whatever the socket did not take in backlog, reporting the whole
+// buffer as written. The next waiting Write (the device's own session,
+// woken by the pacer) sends the backlog first, so bytes leave in the order
+// they were written and the TLS record stream above stays intact.
+//
+// Safe for concurrent use; mu serialises writes. The backlog holds at most
+// what one Write spilled plus whatever arrives before the session flushes
+// it: the pacer does not write to a device that has a backlog
+// (device.paceSend), so in practice one message frame.
+type sendConn struct {
+	*net.TCPConn
+	raw    syscall.RawConn
+	noWait atomic.Bool // set by the pacer around its writes
+
+	mu      sync.Mutex
+	backlog []byte // accepted but not yet on the socket
+}
+
+func newSendConn(c *net.TCPConn) (*sendConn, error) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	return &sendConn{TCPConn: c, raw: raw}, nil
+}
+
+// Write writes b; see sendConn for the non-waiting mode.
+func (c *sendConn) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.noWait.Load() {
+		return c.writeNow(b)
+	}
+	if err := c.flushLocked(); err != nil {
+		return 0, err
+	}
+	return c.TCPConn.Write(b)
+}
+
+// writeNow is one non-blocking write; what the socket cannot take now is
+// kept for later. The caller holds mu.
+func (c *sendConn) writeNow(b []byte) (int, error) {
+	if len(c.backlog) > 0 {
+		c.backlog = append(c.backlog, b...)
+		return len(b), nil
+	}
+	var n int
+	var werr error
+	err := c.raw.Write(func(fd uintptr) bool {
+		for {
+			n, werr = syscall.Write(int(fd), b)
+			if werr != syscall.EINTR {
+				return true // done, whatever happened: never wait
+			}
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	if errors.Is(werr, syscall.EAGAIN) {
+		n, werr = 0, nil
+	}
+	if werr != nil {
+		return 0, &net.OpError{Op: "write", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: werr}
+	}
+	if n < len(b) {
+		c.backlog = append(c.backlog, b[n:]...)
+	}
+	return len(b), nil
+}
+
+// pending reports whether bytes are waiting to be flushed.
+func (c *sendConn) pending() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.backlog) > 0
+}
+
+// flush writes the backlog, waiting as long as the socket needs.
+func (c *sendConn) flush() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.flushLocked()
+}
+
+func (c *sendConn) flushLocked() error {
+	if len(c.backlog) == 0 {
+		return nil
+	}
+	if _, err := c.TCPConn.Write(c.backlog); err != nil {
+		return err
+	}
+	c.backlog = c.backlog[:0]
+	return nil
+}

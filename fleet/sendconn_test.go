@@ -1,0 +1,114 @@
+package fleet
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"testing"
+)
+
+// tcpPair returns both ends of a real TCP connection on 127.0.0.1.
+func tcpPair(t *testing.T) (client *net.TCPConn, server net.Conn) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := l.Accept()
+		accepted <- c
+	}()
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-accepted
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { c.Close(); server.Close() })
+	return c.(*net.TCPConn), server
+}
+
+// A peer that stops reading fills the socket; a non-waiting write must then
+// return at once, keep the rest, and a later waiting write must deliver
+// every byte in order.
+func TestSendConnNeverWaitsAndKeepsOrder(t *testing.T) {
+	client, server := tcpPair(t)
+	client.SetWriteBuffer(16 << 10)
+	if sc, ok := server.(*net.TCPConn); ok {
+		sc.SetReadBuffer(16 << 10)
+	}
+	c, err := newSendConn(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	chunk := make([]byte, 1000)
+	c.noWait.Store(true)
+	for i := 0; !c.pending(); i++ {
+		if i > 100000 {
+			t.Fatal("the socket never filled up although the peer reads nothing")
+		}
+		for j := range chunk {
+			chunk[j] = byte(i + j)
+		}
+		n, err := c.Write(chunk)
+		if err != nil || n != len(chunk) {
+			t.Fatalf("non-waiting write: %d, %v", n, err)
+		}
+		want.Write(chunk)
+	}
+	// More writes while bytes are queued go behind them.
+	tail := []byte("after the backlog")
+	c.Write(tail)
+	want.Write(tail)
+	c.noWait.Store(false)
+
+	want.WriteString("last")
+	total := int64(want.Len())
+	got := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(io.LimitReader(server, total))
+		got <- b
+	}()
+	if _, err := c.Write([]byte("last")); err != nil { // waits; flushes the backlog first
+		t.Fatal(err)
+	}
+	if c.pending() {
+		t.Fatal("backlog left after a waiting write")
+	}
+	if b := <-got; !bytes.Equal(b, want.Bytes()) {
+		t.Fatalf("peer got %d bytes, want %d (or out of order)", len(b), want.Len())
+	}
+}
+
+// flush writes exactly the backlog, and a write error is reported, not
+// swallowed into the backlog.
+func TestSendConnFlushAndErrors(t *testing.T) {
+	client, server := tcpPair(t)
+	c, err := newSendConn(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.flush(); err != nil {
+		t.Fatalf("flushing nothing: %v", err)
+	}
+	c.noWait.Store(true)
+	if _, err := c.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(server, buf); err != nil || string(buf) != "hello" {
+		t.Fatalf("peer read %q, %v", buf, err)
+	}
+	c.Close()
+	if _, err := c.Write([]byte("x")); err == nil {
+		t.Fatal("a non-waiting write on a closed connection succeeded")
+	}
+	if c.pending() {
+		t.Fatal("a failed write was queued")
+	}
+}
