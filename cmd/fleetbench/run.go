@@ -35,6 +35,7 @@ func cmdRun(ctx context.Context, args []string, env Env) int {
 	fs.Var(&sets, "set", "override a scenario value, e.g. --set devices.count=500 (repeatable)")
 	progress := fs.Duration("progress", 5*time.Second, "interval of progress lines on stderr (0: none)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the generator to this file (to study its own overhead)")
+	memProfile := fs.String("memprofile", "", "write the generator's allocation profile to this file at the end of the run")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return flagExit(fs, err, env)
@@ -59,6 +60,18 @@ func cmdRun(ctx context.Context, args []string, env Env) int {
 			return ExitUsage
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		defer func() {
+			pf, err := os.Create(*memProfile)
+			if err == nil {
+				err = pprof.Lookup("allocs").WriteTo(pf, 0)
+				pf.Close()
+			}
+			if err != nil {
+				fmt.Fprintf(env.Stderr, "fleetbench run: --memprofile: %v\n", err)
+			}
+		}()
 	}
 	r := &runner{env: env, sc: sc, progress: *progress}
 	return r.run(ctx, *out)
