@@ -102,6 +102,7 @@ func fixtureSummary(t *testing.T) *Summary {
 	s.Overhead.BytesPerDevice = 18.5 * 1024
 	s.Overhead.CPUSeconds = 0.75
 	s.Overhead.CPUMicrosPerMessage = 6.3
+	s.Overhead.CPUMicrosPerConnect = 812
 	s.Overhead.GoroutinesPeak = 57
 	s.Overhead.GCCycles = 12
 	s.Overhead.GOMAXPROCS = 2

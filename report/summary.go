@@ -187,6 +187,7 @@ type Overhead struct {
 	PeakRSSPerDevice     float64 `json:"peak_rss_per_device"` // peak RSS / peak connected devices (includes the process's fixed cost)
 	CPUSeconds           float64 `json:"cpu_seconds"`         // user + system
 	CPUMicrosPerMessage  float64 `json:"cpu_us_per_message"`  // CPU over the publish phase / sent
+	CPUMicrosPerConnect  float64 `json:"cpu_us_per_connect"`  // CPU over the connect phase / attempts in it
 	GoroutinesPeak       int     `json:"goroutines_peak"`
 	GCCycles             int64   `json:"gc_cycles"`
 	GOMAXPROCS           int     `json:"gomaxprocs"`

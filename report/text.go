@@ -233,8 +233,8 @@ func (t *textWriter) overhead(s *Summary) {
 		mem += " (" + strings.Join(extra, ", ") + ")"
 	}
 	t.row("memory", mem)
-	t.row("cpu", fmt.Sprintf("%s/message (%s in all, GOMAXPROCS %d)",
-		fmtMs(o.CPUMicrosPerMessage/1000), fmtMs(o.CPUSeconds*1000), o.GOMAXPROCS))
+	t.row("cpu", fmt.Sprintf("%s/message   %s/connect   (%s in all, GOMAXPROCS %d)",
+		fmtMs(o.CPUMicrosPerMessage/1000), fmtMs(o.CPUMicrosPerConnect/1000), fmtMs(o.CPUSeconds*1000), o.GOMAXPROCS))
 	t.row("runtime", join("goroutines peak "+fmtCount(int64(o.GoroutinesPeak)), "GC cycles "+fmtCount(o.GCCycles)))
 }
 

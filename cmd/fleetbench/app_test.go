@@ -115,7 +115,8 @@ func TestEmbeddedRunSucceedsAndWritesItsReport(t *testing.T) {
 	if s.Hub == nil || s.Hub.Received != s.Publish.Acked {
 		t.Errorf("hub %+v, acked %d: the hub must count every acknowledged message", s.Hub, s.Publish.Acked)
 	}
-	if s.Overhead.PeakRSSBytes == 0 || s.Overhead.PeakRSSPerDevice == 0 {
+	if s.Overhead.PeakRSSBytes == 0 || s.Overhead.PeakRSSPerDevice == 0 ||
+		s.Overhead.CPUMicrosPerConnect <= 0 || s.Overhead.CPUMicrosPerMessage <= 0 {
 		t.Errorf("overhead not measured: %+v", s.Overhead)
 	}
 	if !strings.Contains(r.stdout, "Publish") {

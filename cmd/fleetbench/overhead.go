@@ -14,20 +14,28 @@ import (
 	"github.com/fleetbench/fleetbench/report"
 )
 
-// cpuMeter records the process's CPU time at each phase boundary, so that
-// CPU per message covers the publish phase only. Safe for concurrent use.
+// cpuMeter records the process's CPU time, and the connection attempts so
+// far, at each phase boundary, so that CPU per message covers the publish
+// phase only and CPU per connect the connect phase only. Safe for
+// concurrent use.
 type cpuMeter struct {
-	mu     sync.Mutex
-	at     map[fleet.Phase]time.Duration
-	peakGo int
+	mu       sync.Mutex
+	at       map[fleet.Phase]time.Duration
+	attempts map[fleet.Phase]int64
+	peakGo   int
 }
 
-func newCPUMeter() *cpuMeter { return &cpuMeter{at: map[fleet.Phase]time.Duration{}} }
+func newCPUMeter() *cpuMeter {
+	return &cpuMeter{at: map[fleet.Phase]time.Duration{}, attempts: map[fleet.Phase]int64{}}
+}
 
-func (c *cpuMeter) mark(p fleet.Phase) {
+// mark notes phase p's start: the CPU used so far and the connection
+// attempts made so far.
+func (c *cpuMeter) mark(p fleet.Phase, attempts int64) {
 	t := processCPU()
 	c.mu.Lock()
 	c.at[p] = t
+	c.attempts[p] = attempts
 	c.mu.Unlock()
 }
 
@@ -93,6 +101,20 @@ func overhead(rec *report.Recorder, s *report.Summary, c *cpuMeter, baseRSS int6
 	end, ok2 := c.at[fleet.PhaseDrain]
 	if ok1 && ok2 && s.Publish.Sent > 0 {
 		o.CPUMicrosPerMessage = float64((end - start).Microseconds()) / float64(s.Publish.Sent)
+	}
+	cstart, ok1 := c.at[fleet.PhaseConnect]
+	cend, ok2 := c.at[fleet.PhasePublish]
+	if !ok2 { // interrupted or aborted while connecting
+		cend, ok2 = c.at[fleet.PhaseDrain]
+	}
+	if ok1 && ok2 {
+		end := c.attempts[fleet.PhasePublish]
+		if _, ok := c.at[fleet.PhasePublish]; !ok {
+			end = c.attempts[fleet.PhaseDrain]
+		}
+		if n := end - c.attempts[fleet.PhaseConnect]; n > 0 {
+			o.CPUMicrosPerConnect = float64((cend - cstart).Microseconds()) / float64(n)
+		}
 	}
 	return o
 }

@@ -172,7 +172,7 @@ func (r *runner) run(ctx context.Context, outDir string) int {
 		Scenario: sc, Addr: r.addr, TLS: tlsCfg, Credentials: creds, Recorder: rec, ClientCert: r.clientCert,
 		Run: binary.BigEndian.Uint32(runIDBytes[:]),
 		OnPhase: func(p fleet.Phase) {
-			cpu.mark(p)
+			cpu.mark(p, rec.Totals().ConnectAttempts)
 			if env.onPhase != nil {
 				env.onPhase(p)
 			}
