@@ -16,7 +16,7 @@ var ciCases = []struct {
 	{"no_thresholds_clean", func(s *Summary) {
 		s.Thresholds, s.Errors = nil, nil
 		s.Connect.Failed, s.Publish.Failed, s.Publish.Missed = 0, 0, 0
-		s.Delivery.Lost = 0
+		s.Delivery.Lost, s.Delivery.Duplicates, s.Publish.Unacked = 0, 0, 0
 	}},
 	{"no_thresholds_errors", func(s *Summary) {
 		s.Thresholds = nil
@@ -167,7 +167,7 @@ func TestVerdict(t *testing.T) {
 		t.Errorf("one passing threshold: %+v %q", v, v.Headline())
 	}
 	s.Thresholds = nil
-	want := "failed: 2 connection attempts failed, 1 publish failed, 5 messages missed their send time, 4 messages lost"
+	want := "failed: 2 connection attempts failed, 1 publish failed, 5 messages missed their send time, 4 messages lost, 2 messages duplicated"
 	if v := s.Verdict(); v.Passed || v.Headline() != want {
 		t.Errorf("headline %q, want %q", v.Headline(), want)
 	}
@@ -175,9 +175,21 @@ func TestVerdict(t *testing.T) {
 	if v := s.Verdict(); !v.Passed || v.Headline() != "completed without errors" {
 		t.Errorf("clean run: %+v %q", v, v.Headline())
 	}
-	s.Interrupted = true
-	if v := s.Verdict(); v.Passed {
-		t.Error("an interrupted run without thresholds passed")
+	for name, spoil := range map[string]func(*Summary){
+		"interrupted":  func(s *Summary) { s.Interrupted = true },
+		"unacked":      func(s *Summary) { s.Publish.Unacked = 3 },
+		"duplicated":   func(s *Summary) { s.Delivery.Duplicates = 1 },
+		"lost":         func(s *Summary) { s.Delivery.Lost = 1 },
+		"missed":       func(s *Summary) { s.Publish.Missed = 1 },
+		"connect fail": func(s *Summary) { s.Connect.Failed = 1 },
+	} {
+		c := *s
+		d := *s.Delivery
+		c.Delivery = &d
+		spoil(&c)
+		if v := c.Verdict(); v.Passed || len(v.Problems) != 1 {
+			t.Errorf("%s run without thresholds: passed %v, problems %q", name, v.Passed, v.Problems)
+		}
 	}
 }
 

@@ -11,9 +11,10 @@ import (
 //
 // With thresholds, the run passes when every threshold passed. Without
 // thresholds, it passes when it "completed without errors": no failed
-// connection attempt, no failed or missed publish, no lost message (with a
-// consumer) and no interruption. The command layer's exit code is decided
-// separately; this is only what the reports show.
+// connection attempt, no failed, missed or unacknowledged publish, no lost
+// or duplicated message (with a consumer) and no interruption. `fleetbench
+// run` exits non-zero exactly when this fails (for a run without
+// thresholds), so the reports and the exit code always agree.
 type Verdict struct {
 	Passed bool
 	// Thresholds and Failed count the thresholds and the failed ones; 0
@@ -54,8 +55,10 @@ func (s *Summary) Verdict() Verdict {
 	add(s.Connect.Failed, "connection attempt failed", "connection attempts failed")
 	add(s.Publish.Failed, "publish failed", "publishes failed")
 	add(s.Publish.Missed, "message missed its send time", "messages missed their send time")
+	add(s.Publish.Unacked, "message never acknowledged", "messages never acknowledged")
 	if s.Delivery != nil {
 		add(s.Delivery.Lost, "message lost", "messages lost")
+		add(s.Delivery.Duplicates, "message duplicated", "messages duplicated")
 	}
 	if s.Interrupted {
 		v.Problems = append(v.Problems, "the run was interrupted before its planned end")

@@ -248,10 +248,10 @@ func (r *runner) run(ctx context.Context, outDir string) int {
 	s.Thresholds, thresholdsPassed = evaluateThresholds(sc, s)
 
 	// Exit code: the most specific outcome wins. With thresholds, they are
-	// the verdict on the run's errors; without, any error fails the run.
+	// the verdict on the run's errors; without, any error fails the run
+	// (the reports' verdict, report.Summary.Verdict).
 	code := ExitOK
-	hadErrors := s.Connect.Failed > 0 || s.Publish.Failed > 0 || s.Publish.Missed > 0 || s.Publish.Unacked > 0 ||
-		(s.Delivery != nil && (s.Delivery.Lost > 0 || s.Delivery.Duplicates > 0))
+	hadErrors := !s.Verdict().Passed
 	switch {
 	case errors.Is(runErr, fleet.ErrTargetUnreachable):
 		fmt.Fprintln(env.Stderr, "fleetbench:", runErr)
