@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/fleetbench/fleetbench/report"
 	"github.com/fleetbench/fleetbench/stamp"
 )
 
@@ -276,6 +279,37 @@ func TestMatcherLatency(t *testing.T) {
 	}
 	if !r.E2E.ValuesAreEquivalent(r.E2E.ValueAtQuantile(50), 5000) {
 		t.Errorf("e2e p50 %d us, want 5000", r.E2E.ValueAtQuantile(50))
+	}
+}
+
+// Interval histograms taken while observing add up to the run's e2e
+// histogram, and each holds exactly what was observed since the last take.
+func TestMatcherIntervalsAddUpToTheRun(t *testing.T) {
+	m := NewMatcher(MatcherConfig{Run: 1, Devices: 7, MaxLatency: time.Second})
+	t0 := time.Unix(100, 0)
+	var intervals []*hdrhistogram.Histogram
+	seq := make([]uint64, 7)
+	for iv := range 4 {
+		for i := range 10 * (iv + 1) {
+			d := i % 7
+			m.Observe(payloadFor(1, msg{d, seq[d]}, t0.UnixNano()), t0.Add(time.Duration(iv+1)*time.Millisecond), time.Time{})
+			seq[d]++
+		}
+		m.Observe(payloadFor(1, msg{0, 0}, t0.UnixNano()), t0, time.Time{}) // a duplicate: not counted
+		h := report.NewLatencyHistogram(time.Second)
+		m.TakeInterval(h)
+		if h.TotalCount() != int64(10*(iv+1)) || !h.ValuesAreEquivalent(h.Max(), int64(iv+1)*1000) {
+			t.Fatalf("interval %d: %d samples, max %d us; want %d at %d us", iv, h.TotalCount(), h.Max(), 10*(iv+1), (iv+1)*1000)
+		}
+		intervals = append(intervals, h)
+	}
+	r := m.Finish(func(d int) uint64 { return seq[d] })
+	sum := report.NewLatencyHistogram(time.Second)
+	for _, h := range intervals {
+		sum.Merge(h)
+	}
+	if !sum.Equals(r.E2E) {
+		t.Fatalf("intervals hold %d samples, the run %d", sum.TotalCount(), r.E2E.TotalCount())
 	}
 }
 

@@ -210,7 +210,7 @@ publish: {qos: 1, stages: [{duration: 1s, rate: 10/s}]}
 func TestEmbeddedRunConfirmsEveryMessage(t *testing.T) {
 	out := t.TempDir()
 	p := writeScenario(t, smallEmbedded+"confirm: {type: mqtt, list_lost: 5}\nthresholds: {delivery.ratio: \">= 1\", e2e.p99: \"< 10s\"}\n")
-	r := run(t, context.Background(), Env{}, "run", p, "--out", out, "--progress", "0")
+	r := run(t, context.Background(), Env{}, "run", p, "--out", out, "--progress", "0", "--set", "publish.stages[0].duration=2500ms")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -227,6 +227,22 @@ func TestEmbeddedRunConfirmsEveryMessage(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "e2e.hgrm")); err != nil {
 		t.Errorf("no e2e.hgrm: %v", err)
+	}
+	// The e2e interval log has one interval a second, adding up to the run.
+	ivs := s.Intervals[report.HistE2E]
+	var total int64
+	for i, iv := range ivs {
+		h, err := iv.Histogram()
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += h.TotalCount()
+		if i > 0 && iv.StartMs != ivs[i-1].EndMs {
+			t.Errorf("e2e interval %d starts at %.1f ms, the previous ended at %.1f", i, iv.StartMs, ivs[i-1].EndMs)
+		}
+	}
+	if len(ivs) < 2 || total != d.Latency.Count {
+		t.Errorf("%d e2e intervals holding %d samples; want at least 2 holding all %d", len(ivs), total, d.Latency.Count)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/fleetbench/fleetbench/confirm"
 	"github.com/fleetbench/fleetbench/fleet"
 	"github.com/fleetbench/fleetbench/report"
@@ -35,6 +37,21 @@ type confirmer struct {
 	lagDone chan struct{}
 	maxLag  int64 // most messages sent but not yet confirmed
 	samples []confirmSample
+
+	// The e2e interval log: one histogram a second (by time of receipt),
+	// taken from the matcher by the lag watcher and once more at finish.
+	since   func() time.Duration
+	ivLog   *report.IntervalLog
+	ivHist  *hdrhistogram.Histogram
+	ivStart time.Duration
+}
+
+// takeInterval closes the current e2e interval at now.
+func (cf *confirmer) takeInterval(now time.Duration) {
+	cf.matcher.TakeInterval(cf.ivHist)
+	_ = cf.ivLog.Add(cf.ivStart, now, cf.ivHist) // a failure sticks; Intervals reports it
+	cf.ivHist.Reset()
+	cf.ivStart = now
 }
 
 // confirmSample is the matcher's running confirmed count at one moment.
@@ -67,6 +84,8 @@ func (cf *confirmer) fillSeries(s *report.Summary) {
 // shows as growing lag, not as silent loss.
 func (cf *confirmer) watchLag(rec *report.Recorder, since func() time.Duration) {
 	cf.stopLag, cf.lagDone = make(chan struct{}), make(chan struct{})
+	cf.since, cf.ivStart = since, since()
+	cf.ivLog, cf.ivHist = report.NewIntervalLog(0), report.NewLatencyHistogram(0)
 	go func() {
 		defer close(cf.lagDone)
 		t := time.NewTicker(50 * time.Millisecond)
@@ -76,9 +95,13 @@ func (cf *confirmer) watchLag(rec *report.Recorder, since func() time.Duration) 
 			case <-cf.stopLag:
 				return
 			case <-t.C:
+				now := since()
 				confirmed := int64(cf.matcher.Counts().Confirmed)
 				cf.maxLag = max(cf.maxLag, rec.Totals().Sent-confirmed)
-				cf.samples = append(cf.samples, confirmSample{since(), confirmed})
+				cf.samples = append(cf.samples, confirmSample{now, confirmed})
+				if now.Truncate(time.Second) > cf.ivStart.Truncate(time.Second) {
+					cf.takeInterval(now) // on whole seconds of the run, like the recorder's
+				}
 			}
 		}
 	}()
@@ -201,6 +224,14 @@ func (cf *confirmer) finish(f *fleet.Fleet, sc *scenario.Scenario, deadline time
 	}
 	if err := s.SetDelivery(d, res.E2E, d2h); err != nil {
 		return err
+	}
+	if cf.ivLog != nil {
+		cf.takeInterval(cf.since()) // what arrived since the last tick, up to Finish
+		ivs, err := cf.ivLog.Intervals()
+		if err != nil {
+			return err
+		}
+		s.SetIntervals(report.HistE2E, ivs)
 	}
 	if st.LastError != "" {
 		s.Errors = append(s.Errors, "confirm: "+st.LastError)

@@ -168,11 +168,19 @@ func (r *runner) run(ctx context.Context, outDir string) int {
 		}
 	}
 	cpu := newCPUMeter()
-	f, err := fleet.New(fleet.Config{
+	var f *fleet.Fleet
+	f, err = fleet.New(fleet.Config{
 		Scenario: sc, Addr: r.addr, TLS: tlsCfg, Credentials: creds, Recorder: rec, ClientCert: r.clientCert,
 		Run: binary.BigEndian.Uint32(runIDBytes[:]),
 		OnPhase: func(p fleet.Phase) {
 			cpu.mark(p, rec.Totals().ConnectAttempts)
+			if p == fleet.PhaseConnect && cf != nil {
+				// The run's clock starts now (f.Start is set): sample the
+				// consumer on it, so its series and intervals line up with
+				// the recorder's.
+				start := f.Start()
+				cf.watchLag(rec, func() time.Duration { return time.Since(start) })
+			}
 			if env.onPhase != nil {
 				env.onPhase(p)
 			}
@@ -181,9 +189,6 @@ func (r *runner) run(ctx context.Context, outDir string) int {
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "fleetbench:", err)
 		return ExitRunFailed
-	}
-	if cf != nil {
-		cf.watchLag(rec, func() time.Duration { return time.Since(f.Start()) })
 	}
 	baseRSS := currentRSS()
 	fmt.Fprintf(env.Stderr, "fleetbench: %s — %d devices → %s (%s), report in %s\n",
