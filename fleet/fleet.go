@@ -69,6 +69,7 @@ type Fleet struct {
 	log       *slog.Logger
 	onPhase   func(Phase)
 	precise   bool // pacers send at intended times, not on a 1 ms grid (publish.pacing)
+	pacers    int  // tests: this many pacers instead of pacerCount's choice
 	sched     *Schedule
 	devices   []device
 	start     time.Time // time zero of the run (monotonic)

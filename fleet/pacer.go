@@ -23,6 +23,9 @@ const (
 
 // pacerCount is how many pacers share the fleet's timetable.
 func (f *Fleet) pacerCount() int {
+	if f.pacers > 0 {
+		return f.pacers
+	}
 	n := int(math.Ceil(f.sched.PeakRate() / ratePerPacer))
 	return max(1, min(n, runtime.GOMAXPROCS(0), len(f.devices)))
 }

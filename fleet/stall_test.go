@@ -121,3 +121,25 @@ func newFleetAt(t *testing.T, addr string, h *hub.Hub, key []byte, sc *scenario.
 	}
 	return rec, f
 }
+
+// Several pacers share the timetable; with a fleet size they do not divide,
+// a device's messages come from different pacers in turn. Every message
+// must still go out exactly once.
+func TestSeveralPacersSendEveryMessageOnce(t *testing.T) {
+	h, key := startHub(t)
+	sc := smallFleet(10, 1, 2000, time.Second)
+	rec, f := newFleetAt(t, h.Addr(), h, key, sc)
+	f.pacers = 3
+	if _, err := f.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	tot := rec.Totals()
+	if tot.Due != 2000 || tot.Sent != tot.Due || tot.Acked != tot.Sent || tot.Missed != 0 {
+		t.Fatalf("due %d sent %d acked %d missed %d", tot.Due, tot.Sent, tot.Acked, tot.Missed)
+	}
+	for i := range 10 {
+		if got, want := h.Received(f.DeviceID(i)), f.Sent(i); got != want || want != 200 {
+			t.Errorf("device %s: hub counted %d, device sent %d, want 200", f.DeviceID(i), got, want)
+		}
+	}
+}
