@@ -364,7 +364,7 @@ func (d *device) paceSend() {
 		d.send.Unlock()
 		return
 	}
-	if wire.pending() {
+	if !wire.clear() {
 		d.send.Unlock()
 		d.poke()
 		return
@@ -375,7 +375,7 @@ func (d *device) paceSend() {
 	if err != nil {
 		d.sendErr = err
 	}
-	spilled := wire.pending()
+	spilled := !wire.clear()
 	d.send.Unlock()
 	if err != nil || spilled {
 		d.poke()

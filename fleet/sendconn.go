@@ -20,7 +20,10 @@ import (
 // Safe for concurrent use; mu serialises writes. The backlog holds at most
 // what one Write spilled plus whatever arrives before the session flushes
 // it: the pacer does not write to a device that has a backlog
-// (device.paceSend), so in practice one message frame.
+// (device.paceSend), so in practice one message frame. The pacer checks
+// clear() first, so it does not queue behind another writer either; the
+// one wait left is a key update answered by crypto/tls from inside a Read
+// at the very moment the pacer writes to a full socket.
 type sendConn struct {
 	*net.TCPConn
 	raw    syscall.RawConn
@@ -83,11 +86,15 @@ func (c *sendConn) writeNow(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// pending reports whether bytes are waiting to be flushed.
-func (c *sendConn) pending() bool {
-	c.mu.Lock()
+// clear reports, without waiting, that nothing is queued and no write is in
+// progress: false when another goroutine is writing (crypto/tls answering a
+// key update from inside a Read, say) or bytes are queued.
+func (c *sendConn) clear() bool {
+	if !c.mu.TryLock() {
+		return false
+	}
 	defer c.mu.Unlock()
-	return len(c.backlog) > 0
+	return len(c.backlog) == 0
 }
 
 // flush writes the backlog, waiting as long as the socket needs.
