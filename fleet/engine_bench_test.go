@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"runtime"
 	"sync"
 	"syscall"
@@ -160,5 +161,56 @@ func BenchmarkEngineLean(b *testing.B) {
 			return f.connect(context.Background(), &f.devices[i])
 		}, f.stop)
 		report3(b, c)
+	}
+}
+
+// BenchmarkPublishBackToBack is the floor under CPU per message: devices
+// connected with fleetbench's engine publish QoS 0 round-robin as fast as
+// one goroutine can write, with no pacing, no sleeping and no waking, to a
+// real mosquitto in another process.
+//
+//	go test ./fleet -run '^$' -bench PublishBackToBack -benchtime 200000x
+//
+// What a paced run spends above this per message is the price of keeping
+// the schedule: waking up on time (docs/design.md).
+func BenchmarkPublishBackToBack(b *testing.B) {
+	m := testbed.StartMosquitto(b)
+	for _, secure := range []bool{true, false} {
+		b.Run(fmt.Sprintf("tls=%v", secure), func(b *testing.B) {
+			sc := benchScenario(engineDevices)
+			sc.Publish.QoS = 0
+			cfg := Config{Scenario: sc, Addr: m.PlainAddr, Credentials: fixedCreds{m.Username, m.Password},
+				Recorder: report.NewRecorder(report.RecorderConfig{})}
+			if secure {
+				cfg.Addr, cfg.TLS = m.TLSAddr, NewTLSConfig(TLSOptions{Roots: m.CAPool, ServerName: "127.0.0.1"})
+			}
+			f, err := New(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			f.start = time.Now()
+			f.runCtx, f.cancelRun = context.WithCancel(context.Background())
+			defer f.stop()
+			conns := make([]net.Conn, engineDevices)
+			for i := range f.devices {
+				var wire *sendConn
+				if conns[i], wire, err = f.dial(context.Background(), &f.devices[i]); err != nil {
+					b.Fatal(err)
+				}
+				defer wire.Close() // not a TLS close: its close_notify would queue behind the backlog
+			}
+			cpu0 := cpuTime()
+			var n int
+			for i := 0; b.Loop(); i++ {
+				d := &f.devices[i%engineDevices]
+				d.frame.stampMessage(0, d.seq, f.startWall)
+				d.seq++
+				if _, err := conns[i%engineDevices].Write(d.frame.buf); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/1000/float64(n), "us-cpu/publish")
+		})
 	}
 }
