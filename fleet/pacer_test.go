@@ -143,3 +143,21 @@ func TestSeveralPacersSendEveryMessageOnce(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPreciseSleep is what one pacer wake-up costs: sleeping 200 µs
+// (the gap between messages at 5,000 msg/s) and waking, in process CPU.
+// On a machine where this is tens of microseconds, precise pacing of
+// sparse messages costs that much per message (docs/design.md).
+//
+//	go test ./fleet -run '^$' -bench PreciseSleep -benchtime 5000x
+func BenchmarkPreciseSleep(b *testing.B) {
+	sleep, cleanup := newPreciseSleeper()
+	defer cleanup()
+	cpu0 := cpuTime()
+	n := 0
+	for b.Loop() {
+		sleep(200 * time.Microsecond)
+		n++
+	}
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/1000/float64(n), "us-cpu/wake")
+}
