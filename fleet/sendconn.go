@@ -31,6 +31,13 @@ type sendConn struct {
 
 	mu      sync.Mutex
 	backlog []byte // accepted but not yet on the socket
+
+	// One non-blocking write's input and results, under mu. writeFn is
+	// c.tryWrite bound once, so that a write allocates no closure.
+	out     []byte
+	n       int
+	werr    error
+	writeFn func(fd uintptr) bool
 }
 
 func newSendConn(c *net.TCPConn) (*sendConn, error) {
@@ -38,7 +45,20 @@ func newSendConn(c *net.TCPConn) (*sendConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sendConn{TCPConn: c, raw: raw}, nil
+	sc := &sendConn{TCPConn: c, raw: raw}
+	sc.writeFn = sc.tryWrite
+	return sc, nil
+}
+
+// tryWrite is one write(2) of c.out that never waits (the socket is
+// non-blocking): it always reports done.
+func (c *sendConn) tryWrite(fd uintptr) bool {
+	for {
+		c.n, c.werr = syscall.Write(int(fd), c.out)
+		if c.werr != syscall.EINTR {
+			return true
+		}
+	}
 }
 
 // Write writes b; see sendConn for the non-waiting mode.
@@ -61,16 +81,10 @@ func (c *sendConn) writeNow(b []byte) (int, error) {
 		c.backlog = append(c.backlog, b...)
 		return len(b), nil
 	}
-	var n int
-	var werr error
-	err := c.raw.Write(func(fd uintptr) bool {
-		for {
-			n, werr = syscall.Write(int(fd), b)
-			if werr != syscall.EINTR {
-				return true // done, whatever happened: never wait
-			}
-		}
-	})
+	c.out = b
+	err := c.raw.Write(c.writeFn)
+	n, werr := c.n, c.werr
+	c.out, c.werr = nil, nil
 	if err != nil {
 		return 0, err
 	}

@@ -112,3 +112,35 @@ func TestSendConnFlushAndErrors(t *testing.T) {
 		t.Fatal("a failed write was queued")
 	}
 }
+
+// The pacer's write path must not allocate per message.
+func BenchmarkSendConnWriteNow(b *testing.B) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			io.Copy(io.Discard, c)
+		}
+	}()
+	client, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close()
+	c, err := newSendConn(client.(*net.TCPConn))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.noWait.Store(true)
+	msg := make([]byte, 300)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Write(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
