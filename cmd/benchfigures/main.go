@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -24,10 +23,11 @@ import (
 )
 
 type goBench struct {
-	Name        string  `json:"name"`
-	NsPerOp     float64 `json:"ns_per_op"`
-	BytesPerOp  float64 `json:"bytes_per_op"`
-	AllocsPerOp float64 `json:"allocs_per_op"`
+	Name        string             `json:"name"`
+	NsPerOp     float64            `json:"ns_per_op"`
+	BytesPerOp  float64            `json:"bytes_per_op"`
+	AllocsPerOp float64            `json:"allocs_per_op"`
+	Metrics     map[string]float64 `json:"metrics,omitempty"` // custom b.ReportMetric units, e.g. "us-cpu/wake"
 }
 
 type e2e struct {
@@ -74,7 +74,7 @@ func main() {
 func run(out, bin, scen string) error {
 	res := results{When: time.Now().UTC(), GoVersion: runtime.Version(), CPUs: runtime.NumCPU()}
 	for _, b := range []struct{ pkg, pattern string }{
-		{"./fleet", "StampMessage|ScheduleTimeOf|InboundPuback"},
+		{"./fleet", "StampMessage|ScheduleTimeOf|InboundPuback|SendConnWriteNow|PreciseSleep"},
 		{"./report", "ShardAcked|ShardSent|Tick|EncodeHistogram$"},
 		{"./stamp", "Put|Find"},
 		{"./fleet/credential", "CredentialsAzureGroup"},
@@ -188,19 +188,39 @@ func run(out, bin, scen string) error {
 	return nil
 }
 
-var benchLine = regexp.MustCompile(`^(Benchmark\S+)\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) B/op)?(?:\s+([\d.]+) allocs/op)?`)
-
+// parseBench reads `go test -bench` output: a line per benchmark, its name
+// and iteration count, then value-unit pairs (ns/op, custom metrics, B/op,
+// allocs/op) in any order.
 func parseBench(text string) []goBench {
 	var out []goBench
 	for _, line := range strings.Split(text, "\n") {
-		m := benchLine.FindStringSubmatch(line)
-		if m == nil {
+		f := strings.Fields(line)
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
 			continue
 		}
-		b := goBench{Name: m[1]}
-		b.NsPerOp, _ = strconv.ParseFloat(m[2], 64)
-		b.BytesPerOp, _ = strconv.ParseFloat(m[3], 64)
-		b.AllocsPerOp, _ = strconv.ParseFloat(m[4], 64)
+		if _, err := strconv.Atoi(f[1]); err != nil {
+			continue
+		}
+		b := goBench{Name: f[0]}
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				break
+			}
+			switch unit := f[i+1]; unit {
+			case "ns/op":
+				b.NsPerOp = v
+			case "B/op":
+				b.BytesPerOp = v
+			case "allocs/op":
+				b.AllocsPerOp = v
+			default:
+				if b.Metrics == nil {
+					b.Metrics = map[string]float64{}
+				}
+				b.Metrics[unit] = v
+			}
+		}
 		out = append(out, b)
 	}
 	return out
