@@ -32,8 +32,10 @@ type histEncoder struct {
 }
 
 const (
-	v2EncodingCookie           = 0x1c849303 | 0x10
-	v2CompressedEncodingCookie = 0x1c849304 | 0x10
+	// hdrhistogram-go's cookie bases with the word size (8) in bits 4-7,
+	// as its own encoder and Java's write them.
+	v2EncodingCookie           = hdrhistogram.V2EncodingCookieBase | 0x10
+	v2CompressedEncodingCookie = hdrhistogram.V2CompressedEncodingCookieBase | 0x10
 )
 
 var encoders = sync.Pool{New: func() any { return new(histEncoder) }}
@@ -69,7 +71,7 @@ func (e *histEncoder) encode(h *hdrhistogram.Histogram) (string, error) {
 		e.raw.Write(v[:putZigZag(v[:], c)])
 	}
 	b := e.raw.Bytes()
-	binary.BigEndian.PutUint32(b[0:], v2EncodingCookie)
+	binary.BigEndian.PutUint32(b[0:], uint32(v2EncodingCookie))
 	binary.BigEndian.PutUint32(b[4:], uint32(len(b)-40))
 	binary.BigEndian.PutUint32(b[8:], 0)
 	binary.BigEndian.PutUint32(b[12:], uint32(h.SignificantFigures()))
@@ -96,7 +98,7 @@ func (e *histEncoder) encode(h *hdrhistogram.Histogram) (string, error) {
 
 	e.out.Reset()
 	var pre [8]byte
-	binary.BigEndian.PutUint32(pre[0:], v2CompressedEncodingCookie)
+	binary.BigEndian.PutUint32(pre[0:], uint32(v2CompressedEncodingCookie))
 	binary.BigEndian.PutUint32(pre[4:], uint32(e.comp.Len()))
 	e.out.Write(pre[:])
 	e.out.Write(e.comp.Bytes())
