@@ -102,19 +102,16 @@ func overhead(rec *report.Recorder, s *report.Summary, c *cpuMeter, baseRSS int6
 	if ok1 && ok2 && s.Publish.Sent > 0 {
 		o.CPUMicrosPerMessage = float64((end - start).Microseconds()) / float64(s.Publish.Sent)
 	}
-	cstart, ok1 := c.at[fleet.PhaseConnect]
-	cend, ok2 := c.at[fleet.PhasePublish]
-	if !ok2 { // interrupted or aborted while connecting
-		cend, ok2 = c.at[fleet.PhaseDrain]
+	// The connect phase ends where publishing starts, or where draining
+	// does when the run never got to publish (interrupted, aborted).
+	connectEnd := fleet.PhasePublish
+	if _, ok := c.at[connectEnd]; !ok {
+		connectEnd = fleet.PhaseDrain
 	}
-	if ok1 && ok2 {
-		end := c.attempts[fleet.PhasePublish]
-		if _, ok := c.at[fleet.PhasePublish]; !ok {
-			end = c.attempts[fleet.PhaseDrain]
-		}
-		if n := end - c.attempts[fleet.PhaseConnect]; n > 0 {
-			o.CPUMicrosPerConnect = float64((cend - cstart).Microseconds()) / float64(n)
-		}
+	cstart, ok1 := c.at[fleet.PhaseConnect]
+	cend, ok2 := c.at[connectEnd]
+	if n := c.attempts[connectEnd] - c.attempts[fleet.PhaseConnect]; ok1 && ok2 && n > 0 {
+		o.CPUMicrosPerConnect = float64((cend - cstart).Microseconds()) / float64(n)
 	}
 	return o
 }
