@@ -244,12 +244,14 @@ func TestScenarioWarnings(t *testing.T) {
 	next.Run.ScenarioSHA256 = "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0"
 	next.Config.Devices = 2000
 	next.Publish.TargetRate = 2000
+	base.Config.TLSKeyExchange = []string{"x25519", "p256"}
+	next.Config.TLSKeyExchange = []string{"p256"}
 	next.Interrupted = true
 	r := mustCompare(t, base, next, Options{})
 	if len(r.Warnings) < 2 {
 		t.Fatalf("warnings %q, want the scenario and the interrupted warnings", r.Warnings)
 	}
-	want := "comparing runs of different scenarios: scenario file sha256 1a2b3c4d5e6f vs 9f8e7d6c5b4a; devices 1000 vs 2000; offered rate 1,000/s vs 2,000/s"
+	want := "comparing runs of different scenarios: scenario file sha256 1a2b3c4d5e6f vs 9f8e7d6c5b4a; devices 1000 vs 2000; offered rate 1,000/s vs 2,000/s; TLS key exchange x25519,p256 vs p256"
 	if r.Warnings[0] != want {
 		t.Errorf("first warning\n got %q\nwant %q", r.Warnings[0], want)
 	}

@@ -44,6 +44,9 @@ func scenarioWarnings(base, new *report.Summary) []string {
 	if b.Config.PayloadBytes != n.Config.PayloadBytes {
 		add("payload %d vs %d bytes", b.Config.PayloadBytes, n.Config.PayloadBytes)
 	}
+	if !slices.Equal(b.Config.TLSKeyExchange, n.Config.TLSKeyExchange) {
+		add("TLS key exchange %s vs %s", keyExchange(b.Config.TLSKeyExchange), keyExchange(n.Config.TLSKeyExchange))
+	}
 	// The embedded hub listens on a new port every run: for it, the kind is
 	// the target.
 	embedded := b.Run.TargetKind == "embedded" && n.Run.TargetKind == "embedded"
@@ -104,4 +107,13 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// keyExchange names a run's offered key-exchange groups; older summaries
+// and plain-TCP runs have none.
+func keyExchange(groups []string) string {
+	if len(groups) == 0 {
+		return "none"
+	}
+	return strings.Join(groups, ",")
 }

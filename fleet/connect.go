@@ -111,13 +111,22 @@ func classify(err error) report.FailReason {
 		}
 	case errors.As(err, &cred):
 		return report.FailOther
-	case errors.As(err, &te), errors.As(err, &ae), errors.As(err, &rh):
+	case errors.As(err, &te), errors.As(err, &ae), errors.As(err, &rh), isTLSAlert(err):
 		return report.FailTLS
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
 		errors.As(err, &ne) && ne.Timeout():
 		return report.FailTimeout
 	}
 	return report.FailNetwork
+}
+
+// isTLSAlert reports whether err is an alert crypto/tls received from the
+// server ("remote error: tls: handshake failure", say: no common cipher or
+// key exchange) or sent it: crypto/tls wraps these in a net.OpError with the
+// Op "remote error" or "local error", not in tls.AlertError.
+func isTLSAlert(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && (oe.Op == "remote error" || oe.Op == "local error")
 }
 
 // describe renders a connect error as one line that says what to check.

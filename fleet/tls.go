@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/fleetbench/fleetbench/scenario"
 )
 
 // TLSOptions are the inputs of the fleet's client TLS configuration.
@@ -18,6 +20,30 @@ type TLSOptions struct {
 	InsecureSkipVerify bool           // accept any certificate (warned about by the caller)
 	SessionResumption  bool           // share one session cache across the fleet
 	Certificate        *tls.Certificate
+	// KeyExchange names the groups offered, most preferred first
+	// (scenario.KeyExchanges); empty: scenario.DefaultKeyExchange.
+	KeyExchange []string
+}
+
+// curveIDs maps scenario key-exchange names to crypto/tls group ids.
+func curveIDs(names []string) []tls.CurveID {
+	if len(names) == 0 {
+		names = scenario.DefaultKeyExchange
+	}
+	ids := make([]tls.CurveID, 0, len(names))
+	for _, n := range names {
+		switch n {
+		case scenario.KeyExchangeP256:
+			ids = append(ids, tls.CurveP256)
+		case scenario.KeyExchangeX25519:
+			ids = append(ids, tls.X25519)
+		case scenario.KeyExchangeP384:
+			ids = append(ids, tls.CurveP384)
+		case scenario.KeyExchangeX25519MLKEM:
+			ids = append(ids, tls.X25519MLKEM768)
+		}
+	}
+	return ids
 }
 
 // NewTLSConfig returns the client TLS configuration every device shares.
@@ -25,10 +51,13 @@ type TLSOptions struct {
 // Two deliberate choices keep the generator's own cost per connect low
 // without weakening what is checked (docs/design.md has the figures):
 //
-//   - Key exchange uses X25519 then P-256, not Go's default hybrid
-//     post-quantum X25519MLKEM768, whose larger ClientHello and ML-KEM work
-//     cost the client far more than the classical exchange. A hub that only
-//     offers ML-KEM would fail the handshake, which is reported as a TLS error.
+//   - Devices offer only the key-exchange groups the scenario names
+//     (target.tls.key_exchange), by default P-256 alone: the one group
+//     every TLS 1.3 server must support, and the cheapest here (Go's P-256
+//     key generation uses a precomputed table; X25519 and Go's default
+//     hybrid X25519MLKEM768 cost the client more). Offering only what the
+//     first key share covers also means no server asks for another share
+//     (a HelloRetryRequest would cost a second exchange and round trip).
 //   - The certificate chain is verified in full once per distinct chain and
 //     server name; later handshakes presenting byte-identical certificates
 //     reuse that verdict until the leaf expires. The handshake's own
@@ -38,7 +67,7 @@ func NewTLSConfig(o TLSOptions) *tls.Config {
 	cfg := &tls.Config{
 		MinVersion:       tls.VersionTLS12,
 		ServerName:       o.ServerName,
-		CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256},
+		CurvePreferences: curveIDs(o.KeyExchange),
 	}
 	if o.Certificate != nil {
 		cfg.Certificates = []tls.Certificate{*o.Certificate}

@@ -85,6 +85,9 @@ type ConfigEcho struct {
 	DurationMs   float64     `json:"duration_ms"`   // planned publish phase
 	DrainMs      float64     `json:"drain_ms"`      // planned drain grace
 	LateAfterMs  float64     `json:"late_after_ms"` // a send this much after its intended time is late
+	// TLSKeyExchange is the key-exchange groups devices offered, most
+	// preferred first; empty over plain TCP.
+	TLSKeyExchange []string `json:"tls_key_exchange,omitempty"`
 }
 
 // StageEcho is one publish stage: the offered rate moves linearly from the

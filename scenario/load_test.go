@@ -27,7 +27,7 @@ func TestDefaults(t *testing.T) {
 		Name: "t",
 		File: "dir/t.yaml",
 		Target: Target{Kind: TargetEmbedded, Host: "127.0.0.1", Port: 0,
-			TLS: TLS{Enabled: true, ServerName: "127.0.0.1"}},
+			TLS: TLS{Enabled: true, ServerName: "127.0.0.1", KeyExchange: []string{KeyExchangeP256}}},
 		Auth: Auth{Type: AuthAzureSAS, KeyKind: KeyDevice, HubHost: "127.0.0.1", TokenTTL: time.Hour,
 			APIVersion: "2021-04-12"},
 		Devices: Devices{Count: 10, ID: "sim-{index:06}", FirstIndex: 0},

@@ -62,7 +62,28 @@ type TLS struct {
 	InsecureSkipVerify bool
 	CertFile, KeyFile  string // client certificate for mutual TLS (auth type x509)
 	SessionResumption  bool   // share one TLS session cache across the fleet
+	// KeyExchange lists the key-exchange groups a device offers, most
+	// preferred first (KeyExchangeP256 etc.); the first one's key share is
+	// sent in the ClientHello. Default: [p256].
+	KeyExchange []string
 }
+
+// TLS key-exchange groups a device can offer.
+const (
+	KeyExchangeP256        = "p256"           // NIST P-256 (secp256r1), which every TLS 1.3 server must support
+	KeyExchangeX25519      = "x25519"         // X25519
+	KeyExchangeP384        = "p384"           // NIST P-384
+	KeyExchangeX25519MLKEM = "x25519mlkem768" // hybrid post-quantum X25519 + ML-KEM-768 (TLS 1.3 only)
+)
+
+// KeyExchanges are the groups target.tls.key_exchange accepts.
+var KeyExchanges = []string{KeyExchangeP256, KeyExchangeX25519, KeyExchangeP384, KeyExchangeX25519MLKEM}
+
+// DefaultKeyExchange is what devices offer unless the scenario says: P-256
+// alone, the one group every TLS 1.3 server supports (RFC 8446 §9.1), common
+// on devices with secure elements, and the cheapest for the generator
+// (docs/design.md).
+var DefaultKeyExchange = []string{KeyExchangeP256}
 
 // Auth types.
 const (

@@ -3,6 +3,7 @@ package scenario
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"time"
 )
@@ -59,8 +60,40 @@ func (d *decoder) decodeTLS(v *node, p string, t *TLS) {
 			t.KeyFile, _ = d.filePath(v, p)
 		case "session_resumption":
 			t.SessionResumption, _ = d.boolean(v, p)
+		case "key_exchange":
+			t.KeyExchange = d.keyExchange(v, p)
 		}
 	})
+}
+
+// keyExchange decodes a list of key-exchange groups (or one group), each
+// named once.
+func (d *decoder) keyExchange(v *node, p string) []string {
+	items := []*node{v}
+	if v.kind == kSeq {
+		items = v.items
+		if len(items) == 0 {
+			d.report(v.pos, p, "is empty", "name at least one group, e.g. [p256] or [x25519, p256]")
+			return nil
+		}
+	}
+	var out []string
+	for i, item := range items {
+		ip := p
+		if v.kind == kSeq {
+			ip = fmt.Sprintf("%s[%d]", p, i)
+		}
+		g, ok := d.enum(item, ip, KeyExchanges...)
+		if !ok {
+			continue
+		}
+		if contains(out, g) {
+			d.report(item.pos, ip, g+" is listed twice", "name each group once")
+			continue
+		}
+		out = append(out, g)
+	}
+	return out
 }
 
 // host decodes a bare host name or IP address.
@@ -102,7 +135,7 @@ func (d *decoder) finishTarget(t *Target) {
 		for _, k := range []string{"ca_file", "server_name", "insecure_skip_verify", "cert_file", "key_file"} {
 			if d.given("target.tls." + k) {
 				d.failKey("target.tls."+k, "the embedded hub's own CA is trusted automatically",
-					"remove target.tls."+k+" (only session_resumption applies to the embedded hub)")
+					"remove target.tls."+k+" (only session_resumption and key_exchange apply to the embedded hub)")
 			}
 		}
 		t.Host, t.Port = embeddedHost, 0
@@ -123,6 +156,9 @@ func (d *decoder) finishTarget(t *Target) {
 				t.Port = DefaultPortPlain
 			}
 		}
+	}
+	if t.TLS.Enabled && !d.given("target.tls.key_exchange") {
+		t.TLS.KeyExchange = slices.Clone(DefaultKeyExchange)
 	}
 	if t.TLS.Enabled && !d.has("target.tls.server_name") {
 		t.TLS.ServerName = t.Host

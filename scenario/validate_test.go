@@ -362,6 +362,19 @@ auth: {type: none}
 			{"4:14 auth.type", "accepts IoT Hub SAS tokens only"},
 		},
 	}, {
+		name: "key exchange: unknown, repeated, empty",
+		src: `target:
+  tls: {key_exchange: [p256, x25519mlkem, p256]}
+` + base,
+		want: []want{
+			{"2:30 target.tls.key_exchange[1]", "did you mean x25519mlkem768?"},
+			{"2:43 target.tls.key_exchange[2]", "name each group once"},
+		},
+	}, {
+		name: "key exchange list is empty",
+		src:  "target: {tls: {key_exchange: []}}\n" + base,
+		want: []want{{"1:30 target.tls.key_exchange", "e.g. [p256] or [x25519, p256]"}},
+	}, {
 		name: "ack_delay only embedded",
 		src: `target: {kind: mqtt, host: 127.0.0.1, ack_delay: 5ms}
 auth: {type: none}
@@ -571,6 +584,7 @@ connect: {keep_alive: 60s}
 		"payload exactly the fixed size": base + "  payload: {size: 133}\n",
 		"no fill, no size":               base + "  payload: {template: 'x{stamp}'}\n",
 		"count of one without index":     "devices: {count: 1, id: solo}\npublish: {stages: [{duration: 1s, rate: 1/s}]}\n",
+		"one key exchange group":         "target: {tls: {key_exchange: x25519}}\n" + base,
 	} {
 		if p := parseProblems(t, src); p != nil {
 			t.Errorf("%s: unexpected problems:\n%s", name, (&ValidationError{p}).Error())

@@ -320,7 +320,8 @@ func (r *runner) setUpTarget() (*tls.Config, credential.Provider, error) {
 		if err != nil {
 			return nil, nil, &configError{err}
 		}
-		return fleet.NewTLSConfig(fleet.TLSOptions{Roots: h.CAPool(), RootsName: h.CAFile(), ServerName: "127.0.0.1"}), creds, nil
+		return fleet.NewTLSConfig(fleet.TLSOptions{Roots: h.CAPool(), RootsName: h.CAFile(), ServerName: "127.0.0.1",
+			SessionResumption: sc.Target.TLS.SessionResumption, KeyExchange: sc.Target.TLS.KeyExchange}), creds, nil
 	}
 
 	r.addr = net.JoinHostPort(sc.Target.Host, strconv.Itoa(sc.Target.Port))
@@ -332,7 +333,7 @@ func (r *runner) setUpTarget() (*tls.Config, credential.Provider, error) {
 	if !t.Enabled {
 		return nil, creds, nil
 	}
-	o := fleet.TLSOptions{ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify, SessionResumption: t.SessionResumption}
+	o := fleet.TLSOptions{ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify, SessionResumption: t.SessionResumption, KeyExchange: t.KeyExchange}
 	if o.ServerName == "" {
 		o.ServerName = sc.Target.Host
 	}
@@ -414,6 +415,9 @@ func configEcho(sc *scenario.Scenario) report.ConfigEcho {
 		StartRate: sc.Publish.StartRate, PayloadBytes: sc.Publish.Payload.Size,
 		MaxInFlight: sc.Publish.MaxInFlight, DurationMs: ms(sc.Duration), DrainMs: ms(sc.Drain),
 		LateAfterMs: ms(sc.Publish.LateAfter),
+	}
+	if sc.Target.TLS.Enabled {
+		c.TLSKeyExchange = sc.Target.TLS.KeyExchange
 	}
 	for _, st := range sc.Publish.Stages {
 		c.Stages = append(c.Stages, report.StageEcho{DurationMs: ms(st.Duration), Rate: st.Rate})
