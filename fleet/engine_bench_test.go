@@ -48,35 +48,16 @@ func liveBytes() uint64 {
 	return ms.HeapInuse + ms.StackInuse
 }
 
-// measure connects n devices with connect (at most 32 at once) and returns
-// the cost per device; disconnect is called after measuring.
-func measure(b *testing.B, n int, connect func(i int) error, disconnect func()) engineCost {
+// measure runs connectAll, which connects n devices, and returns the cost
+// per device; disconnect is called after measuring.
+func measure(b *testing.B, n int, connectAll func() error, disconnect func()) engineCost {
 	b.Helper()
 	mem0, g0 := liveBytes(), runtime.NumGoroutine()
 	cpu0 := cpuTime()
-	sem := make(chan struct{}, 32)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	for i := range n {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if err := connect(i); err != nil {
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = err
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
+	err := connectAll()
 	cpu := cpuTime() - cpu0
-	if firstErr != nil {
-		b.Fatal(firstErr)
+	if err != nil {
+		b.Fatal(err)
 	}
 	c := engineCost{
 		bytesPerDevice:      float64(liveBytes()-mem0) / float64(n),
@@ -85,6 +66,30 @@ func measure(b *testing.B, n int, connect func(i int) error, disconnect func()) 
 	}
 	disconnect()
 	return c
+}
+
+// inParallel calls connect for 0..n-1 on its own goroutine each, at most
+// 32 at once, and returns the first error.
+func inParallel(n int, connect func(i int) error) error {
+	sem := make(chan struct{}, 32)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := connect(i); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return firstErr
 }
 
 func report3(b *testing.B, c engineCost) {
@@ -99,22 +104,24 @@ func BenchmarkEnginePaho(b *testing.B) {
 		b.Run(fmt.Sprintf("tuned=%v", tuned), func(b *testing.B) {
 			for b.Loop() {
 				clients := make([]paho.Client, engineDevices)
-				c := measure(b, engineDevices, func(i int) error {
-					o := paho.NewClientOptions().AddBroker("ssl://" + m.TLSAddr).
-						SetClientID(fmt.Sprintf("paho-%d", i)).SetUsername(m.Username).SetPassword(m.Password).
-						SetTLSConfig(&tls.Config{RootCAs: m.CAPool, ServerName: "127.0.0.1"}).
-						SetKeepAlive(60 * time.Second)
-					if tuned {
-						o.SetAutoReconnect(false).SetConnectRetry(false).SetOrderMatters(false).
-							SetMessageChannelDepth(1).SetWriteTimeout(time.Second).
-							SetTLSConfig(&tls.Config{RootCAs: m.CAPool, ServerName: "127.0.0.1",
-								CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256}})
-					}
-					cl := paho.NewClient(o)
-					t := cl.Connect()
-					t.Wait()
-					clients[i] = cl
-					return t.Error()
+				c := measure(b, engineDevices, func() error {
+					return inParallel(engineDevices, func(i int) error {
+						o := paho.NewClientOptions().AddBroker("ssl://" + m.TLSAddr).
+							SetClientID(fmt.Sprintf("paho-%d", i)).SetUsername(m.Username).SetPassword(m.Password).
+							SetTLSConfig(&tls.Config{RootCAs: m.CAPool, ServerName: "127.0.0.1"}).
+							SetKeepAlive(60 * time.Second)
+						if tuned {
+							o.SetAutoReconnect(false).SetConnectRetry(false).SetOrderMatters(false).
+								SetMessageChannelDepth(1).SetWriteTimeout(time.Second).
+								SetTLSConfig(&tls.Config{RootCAs: m.CAPool, ServerName: "127.0.0.1",
+									CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256}})
+						}
+						cl := paho.NewClient(o)
+						t := cl.Connect()
+						t.Wait()
+						clients[i] = cl
+						return t.Error()
+					})
 				}, func() {
 					for _, cl := range clients {
 						cl.Disconnect(0)
@@ -135,7 +142,7 @@ func (f fixedCreds) Credentials(index int, id string, now time.Time) (credential
 func benchScenario(n int) *scenario.Scenario {
 	return &scenario.Scenario{
 		Devices: scenario.Devices{Count: n, ID: "lean-{index}"},
-		Connect: scenario.Connect{Rate: 1e6, MaxInFlight: 32, Timeout: 10 * time.Second, KeepAlive: 60 * time.Second, CleanSession: true},
+		Connect: scenario.Connect{Rate: 1e9, MaxInFlight: 32, Timeout: 10 * time.Second, KeepAlive: 60 * time.Second, CleanSession: true},
 		Publish: scenario.Publish{QoS: 1, MaxInFlight: 16, Topic: "devices/{device}/messages/events/",
 			Payload: scenario.Payload{Size: 256, Template: `{"fb":"{stamp}","pad":"{fill}"}`}, MaxLateness: time.Second,
 			Stages: []scenario.Stage{{Duration: time.Second, Rate: 1}}, StartRate: 1},
@@ -157,8 +164,13 @@ func BenchmarkEngineLean(b *testing.B) {
 		}
 		f.start = time.Now()
 		f.runCtx, f.cancelRun = context.WithCancel(context.Background())
-		c := measure(b, engineDevices, func(i int) error {
-			return f.connect(context.Background(), &f.devices[i])
+		// The fleet's own ramp (connector pool, semaphore), unpaced.
+		c := measure(b, engineDevices, func() error {
+			f.connectAll(context.Background())
+			if n := f.connected.Load(); n != engineDevices {
+				return fmt.Errorf("%d of %d devices connected", n, engineDevices)
+			}
+			return nil
 		}, f.stop)
 		report3(b, c)
 	}
