@@ -193,6 +193,7 @@ type Overhead struct {
 	CPUMicrosPerConnect  float64 `json:"cpu_us_per_connect"`  // CPU over the connect phase / attempts in it
 	GoroutinesPeak       int     `json:"goroutines_peak"`
 	GCCycles             int64   `json:"gc_cycles"`
+	GCCPUSeconds         float64 `json:"gc_cpu_seconds"` // the Go runtime's estimate of CPU spent collecting garbage (an overestimate)
 	GOMAXPROCS           int     `json:"gomaxprocs"`
 	HistogramMemoryBytes int64   `json:"histogram_memory_bytes"` // held by the recorder's histograms
 }

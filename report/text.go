@@ -235,7 +235,11 @@ func (t *textWriter) overhead(s *Summary) {
 	t.row("memory", mem)
 	t.row("cpu", fmt.Sprintf("%s/message   %s/connect   (%s in all, GOMAXPROCS %d)",
 		fmtMs(o.CPUMicrosPerMessage/1000), fmtMs(o.CPUMicrosPerConnect/1000), fmtMs(o.CPUSeconds*1000), o.GOMAXPROCS))
-	t.row("runtime", join("goroutines peak "+fmtCount(int64(o.GoroutinesPeak)), "GC cycles "+fmtCount(o.GCCycles)))
+	gc := "GC cycles " + fmtCount(o.GCCycles)
+	if o.GCCPUSeconds > 0 {
+		gc += " (" + fmtMs(o.GCCPUSeconds*1000) + " CPU)"
+	}
+	t.row("runtime", join("goroutines peak "+fmtCount(int64(o.GoroutinesPeak)), gc))
 }
 
 func (t *textWriter) thresholds(s *Summary) {

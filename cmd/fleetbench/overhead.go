@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"sync"
 	"syscall"
@@ -90,6 +91,7 @@ func overhead(rec *report.Recorder, s *report.Summary, c *cpuMeter, baseRSS int6
 		CPUSeconds:           processCPU().Seconds(),
 		GoroutinesPeak:       c.peakGo,
 		GCCycles:             int64(ms.NumGC),
+		GCCPUSeconds:         gcCPU(),
 		GOMAXPROCS:           runtime.GOMAXPROCS(0),
 		HistogramMemoryBytes: rec.HistogramMemoryBytes(),
 	}
@@ -114,4 +116,15 @@ func overhead(rec *report.Recorder, s *report.Summary, c *cpuMeter, baseRSS int6
 		o.CPUMicrosPerConnect = float64((cend - cstart).Microseconds()) / float64(n)
 	}
 	return o
+}
+
+// gcCPU returns the Go runtime's estimate of the CPU seconds spent on
+// garbage collection so far.
+func gcCPU() float64 {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64 {
+		return 0
+	}
+	return s[0].Value.Float64()
 }

@@ -120,6 +120,7 @@ func counterGroups(s *report.Summary) []counterGroup {
 		{"CPU in all", report.FormatMs(o.CPUSeconds * 1000), false},
 		row("goroutines peak", int64(o.GoroutinesPeak)),
 		row("GC cycles", o.GCCycles),
+		{"GC CPU (runtime estimate)", report.FormatMs(o.GCCPUSeconds * 1000), false},
 	}})
 	return groups
 }
