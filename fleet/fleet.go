@@ -138,6 +138,10 @@ func (f *Fleet) DeviceID(slot int) string { return f.devices[slot].id }
 // numbers 0..Sent-1 went out. Call after Run returns.
 func (f *Fleet) Sent(slot int) uint64 { return f.devices[slot].seq }
 
+// Connected returns how many devices have connected at least once. Safe
+// for concurrent use.
+func (f *Fleet) Connected() int { return int(f.connected.Load()) }
+
 // Start is the run's time zero; report offsets are measured from it.
 func (f *Fleet) Start() time.Time { return f.start }
 

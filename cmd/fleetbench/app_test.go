@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
 	"github.com/fleetbench/fleetbench/fleet"
+	"github.com/fleetbench/fleetbench/internal/gctune"
 	"github.com/fleetbench/fleetbench/report"
 )
 
@@ -256,5 +258,37 @@ publish: {stages: [{duration: 1s, rate: 1/s}]}
 	r := run(t, context.Background(), Env{}, "run", p, "--out", t.TempDir())
 	if r.code != ExitInvalidScenario || !strings.Contains(r.stderr, p+": auth.key_env") || !strings.Contains(r.stderr, "NOT_SET_ANYWHERE") {
 		t.Fatalf("exit %d, stderr %q: want the file, the field and the variable", r.code, r.stderr)
+	}
+}
+
+// While devices connect the GC target follows the fleet (internal/gctune);
+// from the publish phase on it is the steady one again. With GOGC in the
+// environment, run leaves the target alone.
+func TestConnectPhaseTunesTheGCTarget(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(gctune.SteadyPercent)) // as main sets it
+	gcPercent := func() int {
+		p := debug.SetGCPercent(gctune.SteadyPercent)
+		debug.SetGCPercent(p)
+		return p
+	}
+	for _, gogcSet := range []bool{false, true} {
+		seen := map[fleet.Phase]int{}
+		env := Env{onPhase: func(p fleet.Phase) { seen[p] = gcPercent() }}
+		env.LookupEnv = func(k string) (string, bool) { return "25", k == "GOGC" && gogcSet }
+		out := t.TempDir()
+		if r := run(t, context.Background(), env, "run", writeScenario(t, smallEmbedded), "--out", out, "--progress", "0"); r.code != ExitOK {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		wantConnect := gctune.MaxPercent // nothing connected yet: the heap may double
+		if gogcSet {
+			wantConnect = gctune.SteadyPercent
+		}
+		if seen[fleet.PhaseConnect] != wantConnect || seen[fleet.PhasePublish] != gctune.SteadyPercent || gcPercent() != gctune.SteadyPercent {
+			t.Errorf("GOGC in the environment %v: GC target %d while connecting (want %d), %d publishing and %d after (want %d)",
+				gogcSet, seen[fleet.PhaseConnect], wantConnect, seen[fleet.PhasePublish], gcPercent(), gctune.SteadyPercent)
+		}
+		if s := readSummaryFile(t, out); s.Overhead.GCCPUSeconds <= 0 {
+			t.Errorf("gc_cpu_seconds not reported: %+v", s.Overhead)
+		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/fleetbench/fleetbench/internal/gctune"
 )
 
 func main() {
@@ -28,9 +30,10 @@ func main() {
 	}()
 	// The hot path allocates nothing, so the heap is almost all long-lived
 	// device state: a low GC target costs next to no CPU and keeps memory
-	// per device down (docs/design.md). GOGC in the environment wins.
+	// per device down (docs/design.md; while devices connect, run moves it,
+	// see internal/gctune). GOGC in the environment wins.
 	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(25)
+		debug.SetGCPercent(gctune.SteadyPercent)
 	}
 	limit := raiseFileLimit()
 	env := Env{

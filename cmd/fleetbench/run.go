@@ -22,6 +22,7 @@ import (
 	"github.com/fleetbench/fleetbench/fleet"
 	"github.com/fleetbench/fleetbench/fleet/credential"
 	"github.com/fleetbench/fleetbench/hub"
+	"github.com/fleetbench/fleetbench/internal/gctune"
 	"github.com/fleetbench/fleetbench/report"
 	"github.com/fleetbench/fleetbench/report/output"
 	"github.com/fleetbench/fleetbench/scenario"
@@ -169,11 +170,27 @@ func (r *runner) run(ctx context.Context, outDir string) int {
 	}
 	cpu := newCPUMeter()
 	var f *fleet.Fleet
+	// While devices connect, the GC target follows the fleet's projected
+	// heap (internal/gctune) unless GOGC is set in the environment.
+	_, gogcSet := env.LookupEnv("GOGC")
+	var gc *gctune.Tuner
+	stopTuning := func() {
+		if gc != nil {
+			gc.Stop()
+			gc = nil
+		}
+	}
+	defer stopTuning()
 	f, err = fleet.New(fleet.Config{
 		Scenario: sc, Addr: r.addr, TLS: tlsCfg, Credentials: creds, Recorder: rec, ClientCert: r.clientCert,
 		Run: binary.BigEndian.Uint32(runIDBytes[:]),
 		OnPhase: func(p fleet.Phase) {
 			cpu.mark(p, rec.Totals().ConnectAttempts)
+			if p == fleet.PhaseConnect && !gogcSet {
+				gc = gctune.Start(gctune.SteadyPercent, func() (int, int) { return f.Connected(), sc.Devices.Count })
+			} else if p != fleet.PhaseConnect {
+				stopTuning()
+			}
 			if p == fleet.PhaseConnect && cf != nil {
 				// The run's clock starts now (f.Start is set): sample the
 				// consumer on it, so its series and intervals line up with
