@@ -113,10 +113,12 @@ func (t *Tuner) adjustLocked() {
 	live := liveHeap()
 	p := Percent(live, t.base, connected, total, t.steady)
 	debug.SetGCPercent(p)
+	// Arm before telling anyone: a sentinel allocated while a collection
+	// marks survives it, and its cleanup would wait a cycle longer.
+	t.afterNextGC()
 	if t.adjusted != nil {
 		t.adjusted(live, p)
 	}
-	t.afterNextGC()
 }
 
 var liveSample = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
