@@ -38,6 +38,9 @@ type Mosquitto struct {
 	clientCerts bool
 }
 
+// Pid is the broker's process id (for reading its CPU time in benchmarks).
+func (m *Mosquitto) Pid() int { return m.proc.cmd.Process.Pid }
+
 // mosquittoBinary finds mosquitto; Debian installs it in /usr/sbin, which is
 // not on every user's PATH.
 func mosquittoBinary() (string, error) {
