@@ -208,7 +208,6 @@ func (f *Fleet) Run(ctx context.Context) (Phases, error) {
 		for i, n := 0, f.pacerCount(); i < n; i++ {
 			pacers.Go(func() { f.pace(int64(i), int64(n)) })
 		}
-		defer pacers.Wait()
 		t := time.NewTimer(f.sched.Duration())
 		select {
 		case <-t.C:
@@ -217,6 +216,11 @@ func (f *Fleet) Run(ctx context.Context) (Phases, error) {
 			f.pubEnd.Store(int64(f.since()))
 			f.wakeAll()
 		}
+		// A pacer running behind still has messages that fell due before
+		// the end: let it send them (late, and counted so) before draining,
+		// or they would be cut off and counted missed. Pacers skip what is
+		// more than max_lateness behind, which bounds this wait.
+		pacers.Wait()
 		ph.PublishEnd = time.Duration(f.pubEnd.Load())
 	} else {
 		ph.PublishStart, ph.PublishEnd = ph.ConnectEnd, ph.ConnectEnd
@@ -224,7 +228,7 @@ func (f *Fleet) Run(ctx context.Context) (Phases, error) {
 
 	// Drain: wait for acknowledgements, at most the drain period.
 	f.phase(PhaseDrain)
-	f.drain(f.sc.Drain)
+	f.drain(f.sc.Drain, f.dueBy(ph))
 	ph.DrainEnd = f.since()
 	f.stop()
 	f.phase(PhaseDone)
@@ -412,18 +416,19 @@ func (f *Fleet) wakeAll() {
 	}
 }
 
-// drain waits until every sent QoS 1 message is acknowledged or failed, or
-// until d has passed.
-func (f *Fleet) drain(d time.Duration) {
-	if f.sc.Publish.QoS == 0 {
-		return
-	}
+// drain waits until every one of the due messages was sent or skipped (a
+// device behind schedule, waiting for PUBACKs or reconnecting, catches up
+// now) and every sent QoS 1 message is acknowledged or failed, or until d
+// has passed.
+func (f *Fleet) drain(d time.Duration, due int64) {
 	deadline := time.Now().Add(d)
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	for time.Now().Before(deadline) {
 		tot := f.rec.Totals()
-		if tot.Acked+tot.Failed >= tot.Sent {
+		handled := tot.Sent+tot.Missed >= due
+		answered := f.sc.Publish.QoS == 0 || tot.Acked+tot.Failed >= tot.Sent
+		if handled && answered {
 			return
 		}
 		<-t.C
@@ -448,14 +453,19 @@ func (f *Fleet) stop() {
 	}
 }
 
+// dueBy returns how many messages fell due in the publish phase of ph.
+func (f *Fleet) dueBy(ph Phases) int64 {
+	if ph.PublishEnd <= ph.PublishStart {
+		return 0
+	}
+	return f.sched.CountBefore(ph.PublishEnd - ph.PublishStart)
+}
+
 // accountUnsent counts the messages that fell due but were never handled
 // (their device was disconnected, or the run ended first) as missed, so that
 // due = sent + missed holds exactly.
 func (f *Fleet) accountUnsent(ph Phases) {
-	total := f.sched.CountBefore(ph.PublishEnd - ph.PublishStart)
-	if ph.PublishEnd <= ph.PublishStart {
-		total = 0
-	}
+	total := f.dueBy(ph)
 	n := len(f.devices)
 	var due int64
 	for i := range f.devices {

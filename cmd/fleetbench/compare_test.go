@@ -24,7 +24,7 @@ func runWithAckDelay(t *testing.T, delay string) string {
 	out := t.TempDir()
 	p := writeScenario(t, strings.Replace(compareScenario, "ACK", delay, 1))
 	if r := run(t, context.Background(), Env{}, "run", p, "--out", out, "--progress", "0"); r.code != ExitOK {
-		t.Fatalf("run (ack_delay %s): exit %d\n%s", delay, r.code, r.stderr)
+		t.Fatalf("run (ack_delay %s): exit %d\n%s\n%s", delay, r.code, r.stdout, r.stderr)
 	}
 	return out
 }
