@@ -31,6 +31,7 @@ type sendConn struct {
 
 	mu      sync.Mutex
 	backlog []byte // accepted but not yet on the socket
+	holding bool   // queue every Write in backlog until release
 
 	// One non-blocking write's input and results, under mu. writeFn is
 	// c.tryWrite bound once, so that a write allocates no closure.
@@ -61,10 +62,14 @@ func (c *sendConn) tryWrite(fd uintptr) bool {
 	}
 }
 
-// Write writes b; see sendConn for the non-waiting mode.
+// Write writes b; see sendConn for the non-waiting mode, and hold.
 func (c *sendConn) Write(b []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.holding {
+		c.backlog = append(c.backlog, b...)
+		return len(b), nil
+	}
 	if c.noWait.Load() {
 		return c.writeNow(b)
 	}
@@ -72,6 +77,24 @@ func (c *sendConn) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return c.TCPConn.Write(b)
+}
+
+// hold queues every Write until release, which sends them in one write(2):
+// a TLS 1.3 client's last handshake flight and the MQTT CONNECT go out
+// together, saving a system call and a wake-up of the broker per connect.
+func (c *sendConn) hold() {
+	c.mu.Lock()
+	c.holding = true
+	c.mu.Unlock()
+}
+
+// release ends hold and writes what it queued, waiting as long as the
+// socket needs.
+func (c *sendConn) release() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.holding = false
+	return c.flushLocked()
 }
 
 // writeNow is one non-blocking write; what the socket cannot take now is

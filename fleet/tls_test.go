@@ -2,13 +2,22 @@ package fleet
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"io"
+	"math"
 	"net"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/eclipse/paho.mqtt.golang/packets"
+
+	"github.com/fleetbench/fleetbench/internal/pki"
 	"github.com/fleetbench/fleetbench/internal/testbed"
 	"github.com/fleetbench/fleetbench/report"
 	"github.com/fleetbench/fleetbench/scenario"
@@ -114,5 +123,100 @@ func TestEveryScenarioKeyExchangeHasAGroup(t *testing.T) {
 	}
 	if got := curveIDs(nil); !slices.Equal(got, []tls.CurveID{tls.CurveP256}) {
 		t.Fatalf("default groups = %v, want [P-256]", got)
+	}
+}
+
+// writeSyscalls returns how many write system calls this process has made
+// (/proc/self/io), or -1 where that is not known.
+func writeSyscalls() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "syscw: "); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return -1
+}
+
+// Over TLS 1.3 a device's connect makes two writes: the ClientHello, then
+// its last handshake flight and the CONNECT together (holdLastFlight).
+// Counted as the fewest write system calls of the process over 20 connects
+// to mosquitto (the runtime may add a wake-up write now and then).
+func TestConnectWritesTheLastFlightWithTheConnect(t *testing.T) {
+	if writeSyscalls() < 0 {
+		t.Skip("no /proc/self/io here to count write system calls")
+	}
+	m := testbed.StartMosquitto(t)
+	f, err := New(Config{Scenario: benchScenario(1), Addr: m.TLSAddr, Credentials: fixedCreds{m.Username, m.Password},
+		TLS:      NewTLSConfig(TLSOptions{Roots: m.CAPool, ServerName: "127.0.0.1"}),
+		Recorder: report.NewRecorder(report.RecorderConfig{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fewest := int64(math.MaxInt64)
+	for range 20 {
+		before := writeSyscalls()
+		conn, _, err := f.dial(context.Background(), &f.devices[0])
+		after := writeSyscalls()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc, ok := conn.(*tls.Conn); !ok || tc.ConnectionState().Version != tls.VersionTLS13 {
+			t.Fatalf("not a TLS 1.3 connection: %T", conn)
+		}
+		conn.Close()
+		fewest = min(fewest, after-before)
+	}
+	if fewest != 2 {
+		t.Errorf("a connect made at least %d write system calls, want 2 (ClientHello; Finished + CONNECT)", fewest)
+	}
+}
+
+// Over TLS 1.2 the client's last flight is answered by the server before
+// the handshake ends, so it must not be held: a connect to a TLS 1.2-only
+// broker (a stand-in that answers the CONNECT) completes.
+func TestConnectOverTLS12(t *testing.T) {
+	ca, err := pki.NewCA("tls12 test CA", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := ca.IssueServer(time.Hour, nil, []net.IP{net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{leaf.TLS}, MaxVersion: tls.VersionTLS12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		if _, err := packets.ReadPacket(c); err != nil { // the CONNECT
+			return
+		}
+		packets.NewControlPacket(packets.Connack).Write(c)
+		io.Copy(io.Discard, c)
+	}()
+	f, err := New(Config{Scenario: benchScenario(1), Addr: ln.Addr().String(), Credentials: fixedCreds{"u", "p"},
+		TLS:      NewTLSConfig(TLSOptions{Roots: ca.Pool(), ServerName: "127.0.0.1"}),
+		Recorder: report.NewRecorder(report.RecorderConfig{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, _, err := f.dial(context.Background(), &f.devices[0])
+	if err != nil {
+		t.Fatalf("connect over TLS 1.2: %v", err)
+	}
+	defer conn.Close()
+	if v := conn.(*tls.Conn).ConnectionState().Version; v != tls.VersionTLS12 {
+		t.Fatalf("negotiated %x, want TLS 1.2", v)
 	}
 }
