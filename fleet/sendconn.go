@@ -32,6 +32,7 @@ type sendConn struct {
 	mu      sync.Mutex
 	backlog []byte // accepted but not yet on the socket
 	holding bool   // queue every Write in backlog until release
+	writes  int    // writes handed to the socket (for tests)
 
 	// One non-blocking write's input and results, under mu. writeFn is
 	// c.tryWrite bound once, so that a write allocates no closure.
@@ -76,6 +77,7 @@ func (c *sendConn) Write(b []byte) (int, error) {
 	if err := c.flushLocked(); err != nil {
 		return 0, err
 	}
+	c.writes++
 	return c.TCPConn.Write(b)
 }
 
@@ -105,6 +107,7 @@ func (c *sendConn) writeNow(b []byte) (int, error) {
 		return len(b), nil
 	}
 	c.out = b
+	c.writes++
 	err := c.raw.Write(c.writeFn)
 	n, werr := c.n, c.werr
 	c.out, c.werr = nil, nil
@@ -145,6 +148,7 @@ func (c *sendConn) flushLocked() error {
 	if len(c.backlog) == 0 {
 		return nil
 	}
+	c.writes++
 	if _, err := c.TCPConn.Write(c.backlog); err != nil {
 		return err
 	}
