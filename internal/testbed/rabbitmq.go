@@ -148,7 +148,7 @@ func (r *RabbitMQ) prepare(opt RabbitMQOptions) error {
 	dist, epmdPort := pick(opt.DistPort, ports[4]), pick(opt.EpmdPort, ports[5])
 	ctlBase := opt.CtlPortMin
 	if ctlBase == 0 {
-		if ctlBase, err = freeRange(5); err != nil {
+		if ctlBase, err = freeRange(5, ports...); err != nil {
 			return err
 		}
 	}
