@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -88,16 +89,47 @@ func softirqThreads() []int {
 // the machine is saturated, which is in no process's CPU time: only the
 // figure for everyone compares designs fairly then. (/proc/stat cannot say:
 // its busy time is sampled at ticks and misses short bursts.)
+//
+// It also reports the TCP segments the machine sent per operation (data
+// and acknowledgements, both ends: on loopback they are all ours to
+// count), which shows when the kernel coalesced messages.
 type cpuMeter struct {
 	user, sys, others time.Duration
 	pids              []int
+	segs              int64
 }
 
 func startCPU(brokerPid int) cpuMeter {
 	m := cpuMeter{pids: append(softirqThreads(), brokerPid)}
 	m.user, m.sys = cpuSplit()
 	m.others = m.othersCPU()
+	m.segs = tcpOutSegs()
 	return m
+}
+
+// tcpOutSegs returns the TCP segments the machine has sent
+// (/proc/net/snmp), or -1.
+func tcpOutSegs() int64 {
+	b, err := os.ReadFile("/proc/net/snmp")
+	if err != nil {
+		return -1
+	}
+	var names []string
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		if len(f) == 0 || f[0] != "Tcp:" {
+			continue
+		}
+		if names == nil {
+			names = f
+			continue
+		}
+		if i := slices.Index(names, "OutSegs"); i > 0 && i < len(f) {
+			n, _ := strconv.ParseInt(f[i], 10, 64)
+			return n
+		}
+	}
+	return -1
 }
 
 func (m cpuMeter) othersCPU() time.Duration {
@@ -115,6 +147,9 @@ func (m cpuMeter) report(b *testing.B, ops int, unit string) {
 	b.ReportMetric(per(own), "us-cpu/"+unit)
 	b.ReportMetric(per(s-m.sys), "us-sys/"+unit)
 	b.ReportMetric(per(own+m.othersCPU()-m.others), "us-everyone/"+unit)
+	if segs := tcpOutSegs(); m.segs >= 0 && segs >= 0 {
+		b.ReportMetric(float64(segs-m.segs)/float64(ops), "segs/"+unit)
+	}
 }
 
 func liveBytes() uint64 {
