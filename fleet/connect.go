@@ -38,16 +38,16 @@ func (f *Fleet) dial(ctx context.Context, d *device) (conn net.Conn, wire *sendC
 		return nil, nil, err
 	}
 	if f.tls != nil {
-		cfg := f.tls.Clone()
+		cfg := f.tls
 		if f.cert != nil { // this device's own certificate
 			cert, err := f.cert(d.index, d.id)
 			if err != nil {
 				conn.Close()
 				return nil, nil, &credentialError{err}
 			}
+			cfg = cfg.Clone()
 			cfg.Certificates = []tls.Certificate{*cert}
 		}
-		holdLastFlight(cfg, wire)
 		tc := tls.Client(conn, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			conn.Close()
@@ -67,7 +67,7 @@ func (f *Fleet) dial(ctx context.Context, d *device) (conn net.Conn, wire *sendC
 	err = writeConnect(conn, creds.ClientID, creds.Username, pw, uint16(f.sc.Connect.KeepAlive/time.Second), f.sc.Connect.CleanSession)
 	clear(pw)
 	if err == nil {
-		err = wire.release() // the CONNECT, after the handshake's last flight if held
+		err = wire.release() // the CONNECT, with the TLS 1.3 handshake's last flight
 	}
 	if err == nil {
 		err = readConnack(conn)
@@ -85,29 +85,6 @@ func (f *Fleet) dial(ctx context.Context, d *device) (conn net.Conn, wire *sendC
 	}
 	d.expires = creds.Expires
 	return conn, wire, nil
-}
-
-// holdLastFlight makes the connection hold a TLS 1.3 client's last
-// handshake flight (Finished, and the client certificate if any) in wire
-// until dial releases it with the CONNECT, so that both leave in one
-// write(2) and reach the broker together, as one TCP segment. crypto/tls
-// calls VerifyConnection once it has the server's certificate (or, resuming,
-// its ServerHello), before that flight; in TLS 1.3 nothing from the server
-// is needed after it, so holding it cannot stall the handshake. TLS 1.2
-// sends its flight unheld: the server answers it before the handshake ends.
-func holdLastFlight(cfg *tls.Config, wire *sendConn) {
-	verify := cfg.VerifyConnection
-	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-		if verify != nil {
-			if err := verify(cs); err != nil {
-				return err
-			}
-		}
-		if cs.Version == tls.VersionTLS13 {
-			wire.hold()
-		}
-		return nil
-	}
 }
 
 // credentialError is a failure to produce a device's credentials (a missing

@@ -291,6 +291,7 @@ func (f *Fleet) connectAll(ctx context.Context) {
 	}
 	due := make(chan *device)
 	var connectors sync.WaitGroup
+	var idle atomic.Int64 // connectors waiting for a device
 	started, most := 0, min(f.sc.Connect.MaxInFlight, len(f.devices))
 	defer func() {
 		close(due)
@@ -315,21 +316,28 @@ func (f *Fleet) connectAll(ctx context.Context) {
 			break
 		}
 		d := &f.devices[i]
-		select {
-		case due <- d: // an idle connector takes it
-		default:
-			if started < most {
-				started++
-				connectors.Go(func() {
-					connectOne(d)
-					for d := range due {
-						connectOne(d)
+		if idle.Load() == 0 && started < most {
+			// Every connector is busy: one more. (Counting idle ones rather
+			// than trying a send keeps the pool at the connects actually in
+			// progress at once: a connector about to wait is not yet
+			// receiving, and a pool grown to max_in_flight for nothing
+			// would keep its stacks' memory.)
+			started++
+			connectors.Go(func() {
+				connectOne(d)
+				for {
+					idle.Add(1)
+					d, ok := <-due
+					idle.Add(-1)
+					if !ok {
+						return
 					}
-				})
-				continue
-			}
-			due <- d // every connector is busy; one is about to finish (sem)
+					connectOne(d)
+				}
+			})
+			continue
 		}
+		due <- d // an idle connector takes it, or one is about to finish (sem)
 	}
 }
 

@@ -31,8 +31,15 @@ type sendConn struct {
 
 	mu      sync.Mutex
 	backlog []byte // accepted but not yet on the socket
-	holding bool   // queue every Write in backlog until release
 	writes  int    // writes handed to the socket (for tests)
+
+	// Until release, the connection watches the TLS records it reads
+	// (see hold); only the goroutine dialling reads then.
+	watching bool
+	tls13    bool    // read a record of type application_data while watching
+	header   [5]byte // a record header read in part: hlen bytes of it
+	hlen     int
+	skip     int // bytes of the current record's body still to come
 
 	// One non-blocking write's input and results, under mu. writeFn is
 	// c.tryWrite bound once, so that a write allocates no closure.
@@ -47,7 +54,7 @@ func newSendConn(c *net.TCPConn) (*sendConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc := &sendConn{TCPConn: c, raw: raw}
+	sc := &sendConn{TCPConn: c, raw: raw, watching: true}
 	sc.writeFn = sc.tryWrite
 	return sc, nil
 }
@@ -63,11 +70,12 @@ func (c *sendConn) tryWrite(fd uintptr) bool {
 	}
 }
 
-// Write writes b; see sendConn for the non-waiting mode, and hold.
+// Write writes b; see sendConn for the non-waiting mode, and Read for
+// the last flight of a TLS 1.3 handshake.
 func (c *sendConn) Write(b []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.holding {
+	if c.watching && c.tls13 {
 		c.backlog = append(c.backlog, b...)
 		return len(b), nil
 	}
@@ -81,21 +89,54 @@ func (c *sendConn) Write(b []byte) (int, error) {
 	return c.TCPConn.Write(b)
 }
 
-// hold queues every Write until release, which sends them in one write(2):
-// a TLS 1.3 client's last handshake flight and the MQTT CONNECT go out
-// together, saving a system call and a wake-up of the broker per connect.
-func (c *sendConn) hold() {
-	c.mu.Lock()
-	c.holding = true
-	c.mu.Unlock()
+// Read reads from the socket. Until release it also follows the TLS
+// record headers in what it reads: a record of type application_data
+// before the handshake is over means TLS 1.3, whose server flight after the
+// ServerHello is encrypted and travels as such records (RFC 8446 §5.2);
+// TLS 1.2 sends none until both sides are done. From then on Write holds
+// what it is given — the client's last handshake flight (Finished, and its
+// certificate with mutual TLS), which needs no answer before the client's
+// handshake ends — until release sends it with the CONNECT in one write(2):
+// a system call and a wake-up of the broker fewer per connect.
+func (c *sendConn) Read(b []byte) (int, error) {
+	n, err := c.TCPConn.Read(b)
+	if c.watching && n > 0 {
+		c.mu.Lock()
+		c.scanRecords(b[:n])
+		c.mu.Unlock()
+	}
+	return n, err
 }
 
-// release ends hold and writes what it queued, waiting as long as the
-// socket needs.
+// scanRecords follows TLS record boundaries through p. The caller holds mu.
+func (c *sendConn) scanRecords(p []byte) {
+	for len(p) > 0 {
+		if c.skip > 0 {
+			k := min(c.skip, len(p))
+			c.skip -= k
+			p = p[k:]
+			continue
+		}
+		k := copy(c.header[c.hlen:], p)
+		c.hlen += k
+		p = p[k:]
+		if c.hlen < len(c.header) {
+			return
+		}
+		if c.header[0] == 23 { // application_data
+			c.tls13 = true
+		}
+		c.skip = int(c.header[3])<<8 | int(c.header[4])
+		c.hlen = 0
+	}
+}
+
+// release ends the handshake's watch and writes what Write held, waiting
+// as long as the socket needs.
 func (c *sendConn) release() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.holding = false
+	c.watching = false
 	return c.flushLocked()
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"slices"
 	"testing"
 )
 
@@ -141,6 +142,40 @@ func BenchmarkSendConnWriteNow(b *testing.B) {
 	for b.Loop() {
 		if _, err := c.Write(msg); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// record is a TLS record of the given type with n body bytes.
+func record(typ byte, n int) []byte {
+	r := []byte{typ, 3, 3, byte(n >> 8), byte(n)}
+	return append(r, make([]byte, n)...)
+}
+
+// The watch of a handshake's records finds TLS 1.3 by its first
+// application_data record, however the reads split the records, and never
+// in a TLS 1.2 handshake (handshake records, change_cipher_spec, and a body
+// whose bytes happen to read as a type-23 header).
+func TestScanRecordsFindsTLS13(t *testing.T) {
+	tls12 := slices.Concat(record(22, 300), record(22, 9), record(20, 1), record(22, 40))
+	copy(tls12[5:], []byte{23, 3, 3, 0, 1}) // inside a body, not a header
+	tls13 := slices.Concat(record(22, 90), record(20, 1), record(23, 700), record(23, 53))
+	at := len(record(22, 90)) + len(record(20, 1)) + 5 // where the first type-23 header is complete
+	for _, chunk := range []int{1, 2, 3, 5, 7, 64, 4096} {
+		var c sendConn
+		for p := tls12; len(p) > 0; p = p[min(chunk, len(p)):] {
+			c.scanRecords(p[:min(chunk, len(p))])
+		}
+		if c.tls13 {
+			t.Errorf("chunks of %d: TLS 1.2 records taken for TLS 1.3", chunk)
+		}
+		c = sendConn{}
+		for off := 0; off < len(tls13); off += chunk {
+			end := min(off+chunk, len(tls13))
+			c.scanRecords(tls13[off:end])
+			if want := end >= at; c.tls13 != want {
+				t.Fatalf("chunks of %d, after %d bytes: tls13 = %v, want %v", chunk, end, c.tls13, want)
+			}
 		}
 	}
 }
