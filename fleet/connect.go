@@ -38,18 +38,8 @@ func (f *Fleet) dial(ctx context.Context, d *device) (conn net.Conn, wire *sendC
 		return nil, nil, err
 	}
 	if f.tls != nil {
-		cfg := f.tls
-		if f.cert != nil { // this device's own certificate
-			cert, err := f.cert(d.index, d.id)
-			if err != nil {
-				conn.Close()
-				return nil, nil, &credentialError{err}
-			}
-			cfg = cfg.Clone()
-			cfg.Certificates = []tls.Certificate{*cert}
-		}
-		tc := tls.Client(conn, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
+		tc := tls.Client(conn, f.tls)
+		if err := tc.HandshakeContext(context.WithValue(ctx, dialingKey{}, d)); err != nil {
 			conn.Close()
 			return nil, nil, err
 		}
@@ -85,6 +75,30 @@ func (f *Fleet) dial(ctx context.Context, d *device) (conn net.Conn, wire *sendC
 	}
 	d.expires = creds.Expires
 	return conn, wire, nil
+}
+
+// dialingKey keys the device a handshake's context is for.
+type dialingKey struct{}
+
+// withDeviceCertificates returns a copy of cfg in which every device
+// presents its own client certificate (f.cert, read at each connect), found
+// through the handshake's context: one config for the fleet, where a config
+// cloned per connect would stay with each connection (~0.7 KiB a device).
+func (f *Fleet) withDeviceCertificates(cfg *tls.Config) *tls.Config {
+	cfg = cfg.Clone()
+	cfg.Certificates = nil
+	cfg.GetClientCertificate = func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		d, ok := cri.Context().Value(dialingKey{}).(*device)
+		if !ok {
+			return nil, errors.New("fleet: handshake without its device")
+		}
+		cert, err := f.cert(d.index, d.id)
+		if err != nil {
+			return nil, &credentialError{err}
+		}
+		return cert, nil
+	}
+	return cfg
 }
 
 // credentialError is a failure to produce a device's credentials (a missing

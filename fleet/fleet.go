@@ -109,6 +109,9 @@ func New(cfg Config) (*Fleet, error) {
 	}
 	f.pubStart.Store(-1)
 	f.pubEnd.Store(-1)
+	if f.tls != nil && f.cert != nil {
+		f.tls = f.withDeviceCertificates(f.tls)
+	}
 	ft, err := newFrameTemplate(sc.Publish, cfg.Run, uint64(cfg.Run))
 	if err != nil {
 		return nil, err

@@ -56,8 +56,12 @@ func TestDevicesAuthenticateWithTheirOwnCertificate(t *testing.T) {
 	run := func(ca *pki.CA) (*certsFrom, *report.Recorder, error) {
 		certs := &certsFrom{ca: ca, asked: map[string]bool{}}
 		rec := report.NewRecorder(report.RecorderConfig{})
+		clientCert := certs.cert
+		if ca == nil { // the device's certificate cannot be had
+			clientCert = func(int, string) (*tls.Certificate, error) { return nil, errors.New("no such file") }
+		}
 		f, err := New(Config{
-			Scenario: sc, Addr: m.TLSAddr, Recorder: rec, Credentials: creds, ClientCert: certs.cert,
+			Scenario: sc, Addr: m.TLSAddr, Recorder: rec, Credentials: creds, ClientCert: clientCert,
 			TLS: NewTLSConfig(TLSOptions{Roots: m.CAPool, ServerName: "127.0.0.1"}),
 		})
 		if err != nil {
@@ -89,5 +93,15 @@ func TestDevicesAuthenticateWithTheirOwnCertificate(t *testing.T) {
 	}
 	if tot := rec.Totals(); tot.Connects != 0 || tot.FailedBy[report.FailTLS]+tot.FailedBy[report.FailNetwork] == 0 {
 		t.Errorf("foreign certificates: connects %d, failures %v", tot.Connects, tot.FailedBy)
+	}
+
+	// A certificate the fleet cannot produce is the fleet's problem, not a
+	// TLS failure of the broker's.
+	_, rec, err = run(nil)
+	if !errors.Is(err, ErrTargetUnreachable) {
+		t.Fatalf("no certificate: Run = %v, want ErrTargetUnreachable", err)
+	}
+	if tot := rec.Totals(); tot.Connects != 0 || tot.FailedBy[report.FailOther] != tot.ConnectAttempts {
+		t.Errorf("no certificate: connects %d of %d attempts, failures %v, want all %v", tot.Connects, tot.ConnectAttempts, tot.FailedBy, report.FailOther)
 	}
 }
