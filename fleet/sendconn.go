@@ -34,7 +34,7 @@ type sendConn struct {
 	writes  int    // writes handed to the socket (for tests)
 
 	// Until release, the connection watches the TLS records it reads
-	// (see hold); only the goroutine dialling reads then.
+	// (see Read); only the goroutine dialling reads then.
 	watching bool
 	tls13    bool    // read a record of type application_data while watching
 	header   [5]byte // a record header read in part: hlen bytes of it
@@ -137,7 +137,9 @@ func (c *sendConn) release() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.watching = false
-	return c.flushLocked()
+	err := c.flushLocked()
+	c.backlog = nil // the held flight's buffer: not kept for the connection's life
+	return err
 }
 
 // writeNow is one non-blocking write; what the socket cannot take now is
