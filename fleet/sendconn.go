@@ -2,7 +2,9 @@ package fleet
 
 import (
 	"errors"
+	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -24,6 +26,10 @@ import (
 // clear() first, so it does not queue behind another writer either; the
 // one wait left is a key update answered by crypto/tls from inside a Read
 // at the very moment the pacer writes to a full socket.
+//
+// All its reads and writes are rawRead and rawWrite through the runtime's
+// poller (syscall.RawConn), which keeps deadlines and waiting as net's own
+// Read and Write have them, without waking sysmon on every call.
 type sendConn struct {
 	*net.TCPConn
 	raw    syscall.RawConn
@@ -41,12 +47,21 @@ type sendConn struct {
 	hlen     int
 	skip     int // bytes of the current record's body still to come
 
-	// One non-blocking write's input and results, under mu. writeFn is
-	// c.tryWrite bound once, so that a write allocates no closure.
-	out     []byte
-	n       int
-	werr    error
-	writeFn func(fd uintptr) bool
+	// One write's input and results, under mu. tryWriteFn and
+	// writeAllFn are c.tryWrite and c.writeAll bound once, so that a
+	// write allocates no closure.
+	out        []byte
+	n          int
+	werr       syscall.Errno
+	tryWriteFn func(fd uintptr) bool
+	writeAllFn func(fd uintptr) bool
+
+	// One read's buffer and results; only one goroutine reads at a time
+	// (crypto/tls holds its input lock). readFn is c.readOnce bound once.
+	in     []byte
+	rn     int
+	rerr   syscall.Errno
+	readFn func(fd uintptr) bool
 }
 
 func newSendConn(c *net.TCPConn) (*sendConn, error) {
@@ -55,19 +70,73 @@ func newSendConn(c *net.TCPConn) (*sendConn, error) {
 		return nil, err
 	}
 	sc := &sendConn{TCPConn: c, raw: raw, watching: true}
-	sc.writeFn = sc.tryWrite
+	sc.tryWriteFn, sc.writeAllFn, sc.readFn = sc.tryWrite, sc.writeAll, sc.readOnce
 	return sc, nil
 }
 
 // tryWrite is one write(2) of c.out that never waits (the socket is
 // non-blocking): it always reports done.
 func (c *sendConn) tryWrite(fd uintptr) bool {
-	for {
-		c.n, c.werr = syscall.Write(int(fd), c.out)
-		if c.werr != syscall.EINTR {
+	c.n, c.werr = rawWrite(fd, c.out)
+	return true
+}
+
+// writeAll writes c.out until it is all on the socket, counting in c.n,
+// or an error; it reports not done when the socket is full, and the poller
+// calls it again once the socket can take more.
+func (c *sendConn) writeAll(fd uintptr) bool {
+	for len(c.out) > 0 {
+		n, errno := rawWrite(fd, c.out)
+		if errno == syscall.EAGAIN {
+			return false
+		}
+		if errno != 0 {
+			c.werr = errno
 			return true
 		}
+		c.n += n
+		c.out = c.out[n:]
 	}
+	return true
+}
+
+// readOnce is one read(2) into c.in; it reports not done when nothing is
+// there yet, and the poller calls it again when something arrives.
+func (c *sendConn) readOnce(fd uintptr) bool {
+	n, errno := rawRead(fd, c.in)
+	if errno == syscall.EAGAIN {
+		return false
+	}
+	c.rn, c.rerr = n, errno
+	return true
+}
+
+// opError wraps what a raw read or write returned as net's own Read and
+// Write would: a *net.OpError naming the operation, whose Timeout and
+// errors.Is still see the deadline and the errno.
+func (c *sendConn) opError(op string, pollErr error, errno syscall.Errno) error {
+	if pollErr != nil {
+		var oe *net.OpError
+		if errors.As(pollErr, &oe) {
+			pollErr = oe.Err // the raw-read/raw-write wrapping
+		}
+		return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: pollErr}
+	}
+	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.NewSyscallError(op, errno)}
+}
+
+// write writes all of b, waiting as long as the socket needs (up to the
+// write deadline). The caller holds mu.
+func (c *sendConn) write(b []byte) (int, error) {
+	c.out, c.n, c.werr = b, 0, 0
+	c.writes++
+	err := c.raw.Write(c.writeAllFn)
+	n, werr := c.n, c.werr
+	c.out, c.werr = nil, 0
+	if err != nil || werr != 0 {
+		return n, c.opError("write", err, werr)
+	}
+	return n, nil
 }
 
 // Write writes b; see sendConn for the non-waiting mode, and Read for
@@ -85,8 +154,7 @@ func (c *sendConn) Write(b []byte) (int, error) {
 	if err := c.flushLocked(); err != nil {
 		return 0, err
 	}
-	c.writes++
-	return c.TCPConn.Write(b)
+	return c.write(b)
 }
 
 // Read reads from the socket. Until release it also follows the TLS
@@ -99,13 +167,32 @@ func (c *sendConn) Write(b []byte) (int, error) {
 // handshake ends — until release sends it with the CONNECT in one write(2):
 // a system call and a wake-up of the broker fewer per connect.
 func (c *sendConn) Read(b []byte) (int, error) {
-	n, err := c.TCPConn.Read(b)
+	n, err := c.read(b)
 	if c.watching && n > 0 {
 		c.mu.Lock()
 		c.scanRecords(b[:n])
 		c.mu.Unlock()
 	}
 	return n, err
+}
+
+// read is one read of at most len(b) bytes, waiting for something to
+// arrive (up to the read deadline); io.EOF once the peer has closed.
+func (c *sendConn) read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	c.in, c.rn, c.rerr = b, 0, 0
+	err := c.raw.Read(c.readFn)
+	n, rerr := c.rn, c.rerr
+	c.in = nil
+	switch {
+	case err != nil || rerr != 0:
+		return 0, c.opError("read", err, rerr)
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
 }
 
 // scanRecords follows TLS record boundaries through p. The caller holds mu.
@@ -151,17 +238,14 @@ func (c *sendConn) writeNow(b []byte) (int, error) {
 	}
 	c.out = b
 	c.writes++
-	err := c.raw.Write(c.writeFn)
+	err := c.raw.Write(c.tryWriteFn)
 	n, werr := c.n, c.werr
-	c.out, c.werr = nil, nil
-	if err != nil {
-		return 0, err
+	c.out, c.werr = nil, 0
+	if werr == syscall.EAGAIN {
+		n, werr = 0, 0
 	}
-	if errors.Is(werr, syscall.EAGAIN) {
-		n, werr = 0, nil
-	}
-	if werr != nil {
-		return 0, &net.OpError{Op: "write", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: werr}
+	if err != nil || werr != 0 {
+		return 0, c.opError("write", err, werr)
 	}
 	if n < len(b) {
 		c.backlog = append(c.backlog, b[n:]...)
@@ -191,8 +275,7 @@ func (c *sendConn) flushLocked() error {
 	if len(c.backlog) == 0 {
 		return nil
 	}
-	c.writes++
-	if _, err := c.TCPConn.Write(c.backlog); err != nil {
+	if _, err := c.write(c.backlog); err != nil {
 		return err
 	}
 	c.backlog = c.backlog[:0]

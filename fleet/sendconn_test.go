@@ -2,10 +2,17 @@ package fleet
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net"
+	"os"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/fleetbench/fleetbench/report"
 )
 
 // tcpPair returns both ends of a real TCP connection on 127.0.0.1.
@@ -177,5 +184,70 @@ func TestScanRecordsFindsTLS13(t *testing.T) {
 				t.Fatalf("chunks of %d, after %d bytes: tls13 = %v, want %v", chunk, end, c.tls13, want)
 			}
 		}
+	}
+}
+
+// Reads and waiting writes made through the raw poller path must behave as
+// net's own: data, deadlines as timeouts, the peer's close as io.EOF, a
+// reset as the errno, each classified as the connect code expects.
+func TestSendConnReadsAndWaitsAsNetDoes(t *testing.T) {
+	client, server := tcpPair(t)
+	client.SetWriteBuffer(16 << 10)
+	c, err := newSendConn(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	if _, err := server.Write([]byte("connack")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Read(buf); err != nil || string(buf[:n]) != "connack" {
+		t.Fatalf("read %q, %v", buf[:n], err)
+	}
+
+	c.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+	_, err = c.Read(buf)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() || !errors.Is(err, os.ErrDeadlineExceeded) || classify(err) != report.FailTimeout {
+		t.Fatalf("read past the deadline: %v (classified %v)", err, classify(err))
+	}
+	if !strings.HasPrefix(err.Error(), "read tcp ") {
+		t.Fatalf("read error %q does not read as net's", err)
+	}
+	c.SetReadDeadline(time.Time{})
+
+	// A waiting write to a peer that reads nothing ends at its deadline,
+	// having reported what it wrote.
+	c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+	big := make([]byte, 64<<20)
+	n, err := c.Write(big)
+	if !errors.Is(err, os.ErrDeadlineExceeded) || n == 0 || n >= len(big) {
+		t.Fatalf("waiting write to a full socket: wrote %d of %d, %v", n, len(big), err)
+	}
+	c.SetWriteDeadline(time.Time{})
+
+	server.(*net.TCPConn).SetLinger(0)
+	server.Close() // a reset: the peer had unread bytes
+	for {
+		if _, err = c.Read(buf); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, syscall.ECONNRESET) || classify(err) != report.FailNetwork {
+		t.Fatalf("read after the peer's reset: %v (classified %v)", err, classify(err))
+	}
+
+	a, b := tcpPair(t)
+	ca, err := newSendConn(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	if n, err := ca.Read(buf); n != 0 || err != io.EOF {
+		t.Fatalf("read after the peer's close: %d, %v; want io.EOF", n, err)
+	}
+	ca.Close()
+	if _, err := ca.Read(buf); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("read after our close: %v; want net.ErrClosed", err)
 	}
 }

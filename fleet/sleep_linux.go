@@ -23,6 +23,17 @@ func newPreciseSleeper() (sleep func(time.Duration), cleanup func()) {
 	}
 	f := os.NewFile(fd, "timerfd")
 	var buf [8]byte
+	raw, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return time.Sleep, func() {}
+	}
+	// readExpiry reads the expiry count without entering the runtime's
+	// syscall state (the timerfd is non-blocking; see rawRead).
+	readExpiry := func(fd uintptr) bool {
+		_, errno := rawRead(fd, buf[:])
+		return errno != syscall.EAGAIN
+	}
 	type itimerspec struct{ interval, value syscall.Timespec }
 	return func(d time.Duration) {
 			if d <= 0 {
@@ -33,7 +44,7 @@ func newPreciseSleeper() (sleep func(time.Duration), cleanup func()) {
 				time.Sleep(d)
 				return
 			}
-			if _, err := f.Read(buf[:]); err != nil {
+			if err := raw.Read(readExpiry); err != nil {
 				time.Sleep(d)
 			}
 		}, func() {
