@@ -292,3 +292,15 @@ func TestConnectPhaseTunesTheGCTarget(t *testing.T) {
 		}
 	}
 }
+
+// Only a run drains and writes a report on Ctrl-C; the hub must not say so.
+func TestInterruptNoticeNamesWhatTheCommandDoes(t *testing.T) {
+	if got := interruptNotice([]string{"run", "s.yaml"}); !strings.Contains(got, "writing the report") {
+		t.Fatalf("run's notice %q does not promise the report", got)
+	}
+	for _, args := range [][]string{{"hub"}, {}, {"report", "x"}} {
+		if got := interruptNotice(args); strings.Contains(got, "report") || !strings.Contains(got, "Ctrl-C again") {
+			t.Fatalf("notice for %v: %q", args, got)
+		}
+	}
+}

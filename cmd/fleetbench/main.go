@@ -22,7 +22,7 @@ func main() {
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-sig
-		fmt.Fprintln(os.Stderr, "\nfleetbench: interrupted — stopping the schedule, draining, writing the report (Ctrl-C again to quit at once)")
+		fmt.Fprintln(os.Stderr, "\n"+interruptNotice(os.Args[1:]))
 		cancel()
 		<-sig
 		fmt.Fprintln(os.Stderr, "fleetbench: second interrupt — exiting now without a report")
@@ -44,6 +44,15 @@ func main() {
 		FileLimit: limit,
 	}
 	os.Exit(Run(ctx, os.Args[1:], env))
+}
+
+// interruptNotice is what the first Ctrl-C prints: what the command does
+// with it, and that a second one quits at once.
+func interruptNotice(args []string) string {
+	if len(args) > 0 && args[0] == "run" {
+		return "fleetbench: interrupted — stopping the schedule, draining, writing the report (Ctrl-C again to quit at once)"
+	}
+	return "fleetbench: interrupted — stopping (Ctrl-C again to quit at once)"
 }
 
 // raiseFileLimit lifts the soft open-file limit to the hard one (each device
