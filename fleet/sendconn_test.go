@@ -218,8 +218,8 @@ func TestSendConnReadsAndWaitsAsNetDoes(t *testing.T) {
 
 	// A waiting write to a peer that reads nothing ends at its deadline,
 	// having reported what it wrote.
-	c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
-	big := make([]byte, 64<<20)
+	big := make([]byte, 64<<20) // more than the socket and the peer's window hold
+	c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 	n, err := c.Write(big)
 	if !errors.Is(err, os.ErrDeadlineExceeded) || n == 0 || n >= len(big) {
 		t.Fatalf("waiting write to a full socket: wrote %d of %d, %v", n, len(big), err)
