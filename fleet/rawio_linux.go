@@ -15,22 +15,15 @@ import (
 // connect, kept sysmon cycling at 20 µs for the whole run, about 3 µs of
 // CPU per published message on the 2-vCPU test machine
 // (docs/design.md, "System calls without sysmon").
-func rawWrite(fd uintptr, p []byte) (int, syscall.Errno) {
-	for {
-		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-		if errno == 0 {
-			return int(n), 0
-		}
-		if errno != syscall.EINTR {
-			return 0, errno
-		}
-	}
-}
+func rawWrite(fd uintptr, p []byte) (int, syscall.Errno) { return rawRW(syscall.SYS_WRITE, fd, p) }
 
 // rawRead is rawWrite's twin for read(2).
-func rawRead(fd uintptr, p []byte) (int, syscall.Errno) {
+func rawRead(fd uintptr, p []byte) (int, syscall.Errno) { return rawRW(syscall.SYS_READ, fd, p) }
+
+// rawRW makes the read or write system call trap on p, again after EINTR.
+func rawRW(trap, fd uintptr, p []byte) (int, syscall.Errno) {
 	for {
-		n, _, errno := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+		n, _, errno := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
 		if errno == 0 {
 			return int(n), 0
 		}
