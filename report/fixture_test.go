@@ -103,6 +103,8 @@ func fixtureSummary(t *testing.T) *Summary {
 	s.Overhead.CPUSeconds = 0.75
 	s.Overhead.CPUMicrosPerMessage = 6.3
 	s.Overhead.CPUMicrosPerConnect = 812
+	s.Overhead.SwitchesPerMessage = 1.25
+	s.Overhead.SwitchesPerConnect = 6.5
 	s.Overhead.GoroutinesPeak = 57
 	s.Overhead.GCCycles = 12
 	s.Overhead.GOMAXPROCS = 2

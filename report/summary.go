@@ -186,11 +186,13 @@ type HubStats struct {
 // except HistogramMemoryBytes.
 type Overhead struct {
 	PeakRSSBytes         int64   `json:"peak_rss_bytes"`
-	BytesPerDevice       float64 `json:"bytes_per_device"`    // RSS growth over the run / peak connected devices
-	PeakRSSPerDevice     float64 `json:"peak_rss_per_device"` // peak RSS / peak connected devices (includes the process's fixed cost)
-	CPUSeconds           float64 `json:"cpu_seconds"`         // user + system
-	CPUMicrosPerMessage  float64 `json:"cpu_us_per_message"`  // CPU over the publish phase / sent
-	CPUMicrosPerConnect  float64 `json:"cpu_us_per_connect"`  // CPU over the connect phase / attempts in it
+	BytesPerDevice       float64 `json:"bytes_per_device"`     // RSS growth over the run / peak connected devices
+	PeakRSSPerDevice     float64 `json:"peak_rss_per_device"`  // peak RSS / peak connected devices (includes the process's fixed cost)
+	CPUSeconds           float64 `json:"cpu_seconds"`          // user + system
+	CPUMicrosPerMessage  float64 `json:"cpu_us_per_message"`   // CPU over the publish phase / sent
+	CPUMicrosPerConnect  float64 `json:"cpu_us_per_connect"`   // CPU over the connect phase / attempts in it
+	SwitchesPerMessage   float64 `json:"switches_per_message"` // thread switches over the publish phase / sent
+	SwitchesPerConnect   float64 `json:"switches_per_connect"` // thread switches over the connect phase / attempts in it
 	GoroutinesPeak       int     `json:"goroutines_peak"`
 	GCCycles             int64   `json:"gc_cycles"`
 	GCCPUSeconds         float64 `json:"gc_cpu_seconds"` // the Go runtime's estimate of CPU spent collecting garbage (an overestimate)

@@ -235,6 +235,10 @@ func (t *textWriter) overhead(s *Summary) {
 	t.row("memory", mem)
 	t.row("cpu", fmt.Sprintf("%s/message   %s/connect   (%s in all, GOMAXPROCS %d)",
 		fmtMs(o.CPUMicrosPerMessage/1000), fmtMs(o.CPUMicrosPerConnect/1000), fmtMs(o.CPUSeconds*1000), o.GOMAXPROCS))
+	if o.SwitchesPerMessage > 0 || o.SwitchesPerConnect > 0 {
+		t.row("switches", fmt.Sprintf("%.2f/message   %.2f/connect   (threads put to sleep or preempted)",
+			o.SwitchesPerMessage, o.SwitchesPerConnect))
+	}
 	gc := "GC cycles " + fmtCount(o.GCCycles)
 	if o.GCCPUSeconds > 0 {
 		gc += " (" + fmtMs(o.GCCPUSeconds*1000) + " CPU)"

@@ -44,6 +44,8 @@ type e2e struct {
 	PeakRSSPerDevice     float64 `json:"peak_rss_per_device_bytes"` // peak RSS / connected
 	CPUMicrosPerMessage  float64 `json:"cpu_us_per_message"`
 	CPUMicrosPerConnect  float64 `json:"cpu_us_per_connect"` // whole process over the connect phase
+	SwitchesPerMessage   float64 `json:"switches_per_message"`
+	SwitchesPerConnect   float64 `json:"switches_per_connect"`
 	SchedulerLatenessP99 float64 `json:"scheduler_lateness_p99_ms"`
 	SchedulerLatenessP50 float64 `json:"scheduler_lateness_p50_ms"`
 	PublishP99           float64 `json:"publish_p99_ms,omitempty"`
@@ -176,8 +178,9 @@ func run(out, bin, scen string) error {
 			Scenario: scen, QoS: qos, Pacing: v.pacing, Devices: s.Config.Devices, Connected: s.Connect.PeakConnected,
 			TargetRate: s.Publish.TargetRate, AchievedRate: s.Publish.AchievedRate, RateRatio: s.Publish.RateRatio,
 			MemoryPerDevice: s.Overhead.BytesPerDevice, PeakRSSPerDevice: s.Overhead.PeakRSSPerDevice,
-			CPUMicrosPerMessage:  s.Overhead.CPUMicrosPerMessage,
-			CPUMicrosPerConnect:  s.Overhead.CPUMicrosPerConnect,
+			CPUMicrosPerMessage: s.Overhead.CPUMicrosPerMessage,
+			CPUMicrosPerConnect: s.Overhead.CPUMicrosPerConnect,
+			SwitchesPerMessage:  s.Overhead.SwitchesPerMessage, SwitchesPerConnect: s.Overhead.SwitchesPerConnect,
 			SchedulerLatenessP99: s.Publish.Lateness.P99Ms, SchedulerLatenessP50: s.Publish.Lateness.P50Ms,
 			PublishP99: s.Publish.Latency.P99Ms, ConnectP99: s.Connect.Latency.P99Ms,
 			Failed: s.Connect.Failed + s.Publish.Failed, MissedMessages: s.Publish.Missed,

@@ -118,7 +118,8 @@ func TestEmbeddedRunSucceedsAndWritesItsReport(t *testing.T) {
 		t.Errorf("hub %+v, acked %d: the hub must count every acknowledged message", s.Hub, s.Publish.Acked)
 	}
 	if s.Overhead.PeakRSSBytes == 0 || s.Overhead.PeakRSSPerDevice == 0 ||
-		s.Overhead.CPUMicrosPerConnect <= 0 || s.Overhead.CPUMicrosPerMessage <= 0 {
+		s.Overhead.CPUMicrosPerConnect <= 0 || s.Overhead.CPUMicrosPerMessage <= 0 ||
+		s.Overhead.SwitchesPerConnect <= 0 || s.Overhead.SwitchesPerMessage <= 0 {
 		t.Errorf("overhead not measured: %+v", s.Overhead)
 	}
 	if !strings.Contains(r.stdout, "Publish") {

@@ -15,27 +15,27 @@ import (
 	"github.com/fleetbench/fleetbench/report"
 )
 
-// cpuMeter records the process's CPU time, and the connection attempts so
-// far, at each phase boundary, so that CPU per message covers the publish
-// phase only and CPU per connect the connect phase only. Safe for
-// concurrent use.
+// cpuMeter records the process's CPU time and thread switches, and the
+// connection attempts so far, at each phase boundary, so that CPU per
+// message covers the publish phase only and CPU per connect the connect
+// phase only. Safe for concurrent use.
 type cpuMeter struct {
 	mu       sync.Mutex
-	at       map[fleet.Phase]time.Duration
+	at       map[fleet.Phase]processUsage
 	attempts map[fleet.Phase]int64
 	peakGo   int
 }
 
 func newCPUMeter() *cpuMeter {
-	return &cpuMeter{at: map[fleet.Phase]time.Duration{}, attempts: map[fleet.Phase]int64{}}
+	return &cpuMeter{at: map[fleet.Phase]processUsage{}, attempts: map[fleet.Phase]int64{}}
 }
 
-// mark notes phase p's start: the CPU used so far and the connection
-// attempts made so far.
+// mark notes phase p's start: the CPU used and threads switched so far and
+// the connection attempts made so far.
 func (c *cpuMeter) mark(p fleet.Phase, attempts int64) {
-	t := processCPU()
+	u := processUsageNow()
 	c.mu.Lock()
-	c.at[p] = t
+	c.at[p] = u
 	c.attempts[p] = attempts
 	c.mu.Unlock()
 }
@@ -47,12 +47,25 @@ func (c *cpuMeter) sampleGoroutines() {
 	c.mu.Unlock()
 }
 
-func processCPU() time.Duration {
+// processUsage is what the whole process (all its threads) has used so far.
+type processUsage struct {
+	cpu time.Duration // user + system
+	// switches counts the times a thread of the process was switched off
+	// its CPU, waiting (voluntary) or preempted (involuntary). Each one is a
+	// sleep and a wake-up, which on a virtual machine can cost tens of
+	// microseconds of CPU (docs/design.md).
+	switches int64
+}
+
+func processUsageNow() processUsage {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+		return processUsage{}
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return processUsage{
+		cpu:      time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
+		switches: int64(ru.Nvcsw) + int64(ru.Nivcsw),
+	}
 }
 
 // procStatus reads a "kB" field of /proc/self/status in bytes (0 if absent).
@@ -88,7 +101,7 @@ func overhead(rec *report.Recorder, s *report.Summary, c *cpuMeter, baseRSS int6
 	defer c.mu.Unlock()
 	o := report.Overhead{
 		PeakRSSBytes:         procStatus("VmHWM"),
-		CPUSeconds:           processCPU().Seconds(),
+		CPUSeconds:           processUsageNow().cpu.Seconds(),
 		GoroutinesPeak:       c.peakGo,
 		GCCycles:             int64(ms.NumGC),
 		GCCPUSeconds:         gcCPU(),
@@ -101,8 +114,9 @@ func overhead(rec *report.Recorder, s *report.Summary, c *cpuMeter, baseRSS int6
 	}
 	start, ok1 := c.at[fleet.PhasePublish]
 	end, ok2 := c.at[fleet.PhaseDrain]
-	if ok1 && ok2 && s.Publish.Sent > 0 {
-		o.CPUMicrosPerMessage = float64((end - start).Microseconds()) / float64(s.Publish.Sent)
+	if n := float64(s.Publish.Sent); ok1 && ok2 && n > 0 {
+		o.CPUMicrosPerMessage = float64((end.cpu - start.cpu).Microseconds()) / n
+		o.SwitchesPerMessage = float64(end.switches-start.switches) / n
 	}
 	// The connect phase ends where publishing starts, or where draining
 	// does when the run never got to publish (interrupted, aborted).
@@ -112,8 +126,9 @@ func overhead(rec *report.Recorder, s *report.Summary, c *cpuMeter, baseRSS int6
 	}
 	cstart, ok1 := c.at[fleet.PhaseConnect]
 	cend, ok2 := c.at[connectEnd]
-	if n := c.attempts[connectEnd] - c.attempts[fleet.PhaseConnect]; ok1 && ok2 && n > 0 {
-		o.CPUMicrosPerConnect = float64((cend - cstart).Microseconds()) / float64(n)
+	if n := float64(c.attempts[connectEnd] - c.attempts[fleet.PhaseConnect]); ok1 && ok2 && n > 0 {
+		o.CPUMicrosPerConnect = float64((cend.cpu - cstart.cpu).Microseconds()) / n
+		o.SwitchesPerConnect = float64(cend.switches-cstart.switches) / n
 	}
 	return o
 }
