@@ -69,7 +69,7 @@ func TestHubPrintsRefusals(t *testing.T) {
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(ca)
-	c := paho.NewClient(paho.NewClientOptions().AddBroker("ssl://"+addr).
+	c := paho.NewClient(paho.NewClientOptions().AddBroker("ssl://" + addr).
 		SetTLSConfig(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}).
 		SetClientID(id).SetUsername(credential.HubUsername(hub.DefaultHostName, id, "2021-04-12")).SetPassword(token).
 		SetProtocolVersion(4).SetAutoReconnect(false).SetConnectTimeout(10 * time.Second))
