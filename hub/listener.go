@@ -149,7 +149,9 @@ func (h *Hub) connectionEnded(tc *trackedConn, err error) {
 	case errors.As(err, &code):
 		remote := tc.RemoteAddr().String()
 		h.log.Debug("hub: CONNECT refused", "remote", remote, "reason", err)
-		h.refusals.note(ReasonProtocol, "a client from "+remote, err)
+		if n, ok := h.refusals.add(ReasonProtocol); ok {
+			h.refusals.write(ReasonProtocol, n, "a client from "+remote, err)
+		}
 	default: // TLS handshake failure, timeout, or closed before CONNECT
 		h.log.Debug("hub: connection failed before CONNECT", "remote", tc.RemoteAddr().String(), "error", err)
 	}

@@ -22,14 +22,20 @@ type refusals struct {
 	keyGroup bool       // the hub derives device keys from a group key
 }
 
-// note counts one refusal with reason r of the client described by who
-// (e.g. `device "dev-1"`), and writes its line while the reason is under
-// the limit. why must not hold a secret; refusal errors never do.
-func (rs *refusals) note(r Reason, who string, why error) {
-	n := rs.counts[r].Add(1)
-	if rs.w == nil || n > RefusalLinesPerReason+1 {
-		return
-	}
+// add counts one refusal with reason r and reports whether its line is
+// to be written (then call write with n): the first
+// RefusalLinesPerReason+1 of each reason, when there is a writer. Past
+// that a refusal costs this one atomic add, nothing else.
+func (rs *refusals) add(r Reason) (n uint64, writeLine bool) {
+	n = rs.counts[r].Add(1)
+	return n, rs.w != nil && n <= RefusalLinesPerReason+1
+}
+
+// write writes the line of the n-th refusal with reason r of the client
+// described by who (e.g. `device "dev-1"`); the line after the limit says
+// that the rest are only counted. why must not hold a secret; refusal
+// errors never do.
+func (rs *refusals) write(r Reason, n uint64, who string, why error) {
 	info := reasons[r]
 	if r == ReasonWrongKey {
 		info.fix = wrongKeyFix(rs.keyGroup)

@@ -4,11 +4,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/eclipse/paho.mqtt.golang/packets"
+	mqtt "github.com/mochi-mqtt/server/v2"
 )
 
 // IoT Hub accepts a username without the api-version it recommends
@@ -113,5 +115,27 @@ func TestReasonsTable(t *testing.T) {
 	var rf *refusal
 	if _, err := parseUsername("x", "h"); !errors.As(err, &rf) {
 		t.Errorf("parseUsername error %v is not a refusal", err)
+	}
+}
+
+// A device flooding denied publishes costs no allocation once its lines
+// are written (and Debug logging is off).
+func BenchmarkDeniedPublish(b *testing.B) {
+	var out lockedBuffer
+	h := &Hub{cfg: Config{HostName: DefaultHostName}, log: slog.New(slog.DiscardHandler)}
+	h.refusals.w = &out
+	r := &rules{h: h}
+	cl := &mqtt.Client{ID: "sim-000042"}
+	for range RefusalLinesPerReason + 1 {
+		r.OnACLCheck(cl, "devices/other/messages/events/", true)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if r.OnACLCheck(cl, "devices/other/messages/events/", true) {
+			b.Fatal("allowed")
+		}
+	}
+	if got := strings.Count(out.String(), "\n"); got != RefusalLinesPerReason+1 {
+		b.Fatalf("%d lines, want %d", got, RefusalLinesPerReason+1)
 	}
 }

@@ -1,9 +1,11 @@
 package hub
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -133,9 +135,9 @@ func (r *rules) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	}
 	if !ok && write {
 		if service {
-			h.deny(cl, ReasonServicePublish, fmt.Sprintf("publish to %q", topic))
+			h.deny(cl, ReasonServicePublish, "publish to", topic)
 		} else {
-			h.deny(cl, ReasonPublishTopic, fmt.Sprintf("publish to %q", topic))
+			h.deny(cl, ReasonPublishTopic, "publish to", topic)
 		}
 	}
 	return ok
@@ -146,7 +148,7 @@ func (r *rules) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 func (r *rules) OnSubscribed(cl *mqtt.Client, pk packets.Packet, codes []byte) {
 	for i, f := range pk.Filters {
 		if i < len(codes) && codes[i] >= packets.ErrUnspecifiedError.Code && !r.readAllowed(cl, f.Filter) {
-			r.h.deny(cl, ReasonSubscribeTopic, fmt.Sprintf("subscription to %q", f.Filter))
+			r.h.deny(cl, ReasonSubscribeTopic, "subscription to", f.Filter)
 		}
 	}
 }
@@ -165,7 +167,7 @@ func (r *rules) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, e
 		return pk, packets.ErrRejectPacket
 	}
 	if pk.FixedHeader.Qos > 1 {
-		h.deny(cl, ReasonPublishQoS2, fmt.Sprintf("QoS 2 publish to %q", pk.TopicName))
+		h.deny(cl, ReasonPublishQoS2, "QoS 2 publish to", pk.TopicName)
 		cl.Stop(errQoS2)
 		return pk, packets.ErrRejectPacket
 	}
@@ -221,14 +223,22 @@ func (h *Hub) refuse(cl *mqtt.Client, deviceID string, why error) {
 		r = rf.reason
 	}
 	h.log.Debug("hub: CONNECT refused", "client", cl.ID, "device", deviceID, "remote", cl.Net.Remote, "reason", r, "error", why)
-	h.refusals.note(r, h.who(cl, deviceID), why)
+	if n, ok := h.refusals.add(r); ok {
+		h.refusals.write(r, n, h.who(cl, deviceID), why)
+	}
 }
 
-// deny counts, logs and reports a publish or subscription denied with
-// reason r; what says what was denied (topic or filter, QoS).
-func (h *Hub) deny(cl *mqtt.Client, r Reason, what string) {
-	h.log.Debug("hub: "+reasons[r].action.String()+" denied", "client", cl.ID, "reason", r, "denied", what)
-	h.refusals.note(r, h.who(cl, cl.ID), errors.New(what))
+// deny counts, logs and reports a publish or subscription to topic denied
+// with reason r; what names it ("publish to", "subscription to"). A
+// device flooding denied QoS 0 publishes costs an atomic add each once
+// its lines are written (and Debug logging is off).
+func (h *Hub) deny(cl *mqtt.Client, r Reason, what, topic string) {
+	if h.log.Enabled(context.Background(), slog.LevelDebug) {
+		h.log.Debug("hub: "+reasons[r].action.String()+" denied", "client", cl.ID, "reason", r, "denied", what, "topic", topic)
+	}
+	if n, ok := h.refusals.add(r); ok {
+		h.refusals.write(r, n, h.who(cl, cl.ID), fmt.Errorf("%s %q", what, topic))
+	}
 }
 
 // who describes a client in a refusal line: the device id when known, else
