@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -55,6 +56,12 @@ type Config struct {
 	// Logger receives the hub's logs (refusal reasons at Debug level);
 	// default discards.
 	Logger *slog.Logger
+	// RefusalLog, when not nil, receives one line per refused CONNECT,
+	// denied publish or denied subscription, naming the device, the reason
+	// and the fix, never a secret: the first RefusalLinesPerReason of each
+	// reason, then one line saying the rest are only counted
+	// (Stats.ByReason). Writes are serialised.
+	RefusalLog io.Writer
 }
 
 // withDefaults returns a copy of c with defaults filled in and keys copied,

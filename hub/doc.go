@@ -13,7 +13,9 @@
 //     at Start and written to Config.Dir) names localhost, 127.0.0.1, ::1
 //     and Config.HostName.
 //   - CONNECT: client id = device id; username
-//     {HostName}/{deviceId}/?api-version={any}[&...]; password a
+//     {HostName}/{deviceId}/?api-version={any}[&...], or without the
+//     api-version ({HostName}/{deviceId}[/]), which IoT Hub accepts but
+//     does not recommend (counted in Stats.NoAPIVersion); password a
 //     device-scoped SAS token whose sr decodes to
 //     {HostName}/devices/{deviceId} (host case-insensitive), signed with the
 //     device key (HMAC-SHA256(GroupKey, deviceId), or DeviceKey) as padded
@@ -21,8 +23,12 @@
 //     fleet/credential (ParseSAS, SASFields.Verify). Policy tokens (skn)
 //     and module identities are refused. A will message must target the
 //     device's own events topic. Refusals answer CONNACK "not authorized"
-//     (3.1.1 code 5; 0x86 for MQTT 5) and are logged at Debug level with
-//     the reason (never the token).
+//     (3.1.1 code 5; 0x86 for MQTT 5).
+//   - Every refusal (CONNECT, publish, subscription) has a Reason with a
+//     fix (reasons.go), is counted in Stats.ByReason, logged at Debug
+//     level, and written as one line to Config.RefusalLog (the first
+//     RefusalLinesPerReason per reason); never with a token or key.
+//     docs/hub.md sets the rules beside IoT Hub's.
 //   - A connection is closed when its SAS token expires; a second
 //     connection with the same device id replaces the first.
 //   - Devices publish only to devices/{id}/messages/events/{property bag},
@@ -46,7 +52,8 @@
 //
 // CONNECTs refused for their credentials count in Stats.RefusedAuth; the
 // hub's own listener (listener.go) sees how every connection ends and
-// counts CONNECTs mochi refuses before authentication in RefusedOther. The
+// counts CONNECTs mochi refuses before authentication in RefusedOther
+// (Reason "protocol"). The
 // listener also bounds the TLS handshake and CONNECT to a minute, retries
 // a failing Accept (out of file descriptors) instead of stopping, and lets
 // Close end every connection, even one still in its handshake.

@@ -64,7 +64,9 @@ type Hub struct {
 	stripes    [numStripes]stripe
 	nextStripe atomic.Uint64
 
-	refusedAuth, refusedOther, deniedPublish, clientsMax atomic.Uint64
+	refusals     refusals      // counts by reason; lines to Config.RefusalLog
+	noAPIVersion atomic.Uint64 // devices accepted without api-version in the username
+	clientsMax   atomic.Uint64
 
 	closeOnce sync.Once
 }
@@ -93,6 +95,7 @@ func start(cfg Config, in internals) (*Hub, error) {
 		in.now = time.Now
 	}
 	h := &Hub{cfg: cfg, log: cfg.Logger, now: in.now, connEnded: in.connEnded}
+	h.refusals.w, h.refusals.keyGroup = cfg.RefusalLog, len(cfg.GroupKey) > 0
 
 	ca, err := pki.NewCA("fleetbench embedded hub CA", certValidity)
 	if err != nil {

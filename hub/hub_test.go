@@ -49,26 +49,33 @@ func TestBadCredentialsRefused(t *testing.T) {
 	good := testToken(key, host, id, soon)
 	cases := []struct {
 		name, clientID, user, pass string
+		reason                     Reason
 	}{
-		{"wrong signature", id, testUsername(host, id), testToken([]byte("another key"), host, id, soon)},
-		{"expired token", id, testUsername(host, id), testToken(key, host, id, time.Now().Add(-time.Minute))},
-		{"token for another device", id, testUsername(host, id), testToken(key, host, "dev-2", soon)},
-		{"token for another hub", id, testUsername(host, id), testToken(key, "other.azure-devices.net", id, soon)},
-		{"client id is not the device id", "dev-2", testUsername(host, id), good},
-		{"username for another hub", id, testUsername("other.azure-devices.net", id), good},
-		{"username without api-version", id, host + "/" + id + "/", good},
-		{"password is not a SAS token", id, testUsername(host, id), "hunter2"},
-		{"policy token (skn)", id, testUsername(host, id), good + "&skn=iothubowner"},
-		{"wrong service password", "svc", "service", "not pw"},
+		{"wrong signature", id, testUsername(host, id), testToken([]byte("another key"), host, id, soon), ReasonWrongKey},
+		{"expired token", id, testUsername(host, id), testToken(key, host, id, time.Now().Add(-time.Minute)), ReasonTokenExpired},
+		{"token for another device", id, testUsername(host, id), testToken(key, host, "dev-2", soon), ReasonTokenResource},
+		{"token for another hub", id, testUsername(host, id), testToken(key, "other.azure-devices.net", id, soon), ReasonTokenResource},
+		{"client id is not the device id", "dev-2", testUsername(host, id), good, ReasonClientID},
+		{"client id is not the device id, no api-version", "dev-2", host + "/" + id, good, ReasonClientID},
+		{"username for another hub", id, testUsername("other.azure-devices.net", id), good, ReasonWrongHost},
+		{"module identity", id + "/m1", host + "/" + id + "/m1/?api-version=2021-04-12", good, ReasonModule},
+		{"password is not a SAS token", id, testUsername(host, id), "hunter2", ReasonTokenMalformed},
+		{"policy token (skn)", id, testUsername(host, id), good + "&skn=iothubowner", ReasonPolicyToken},
+		{"wrong service password", "svc", "service", "not pw", ReasonServicePassword},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			before := h.Stats().ByReason[tc.reason]
 			_, err := connect(t, clientOpts(h, tc.clientID, tc.user, tc.pass, nil))
 			if !errors.Is(err, packets.ErrorRefusedNotAuthorised) {
 				t.Fatalf("CONNECT error = %v, want %v", err, packets.ErrorRefusedNotAuthorised)
 			}
-			if s := h.Stats(); s.RefusedAuth != uint64(i+1) || s.Refused != uint64(i+1) || s.RefusedOther != 0 {
+			s := h.Stats()
+			if s.RefusedAuth != uint64(i+1) || s.Refused != uint64(i+1) || s.RefusedOther != 0 {
 				t.Errorf("after %d refusals Stats = %+v", i+1, s)
+			}
+			if s.ByReason[tc.reason] != before+1 {
+				t.Errorf("ByReason[%s] = %d, want %d: %v", tc.reason, s.ByReason[tc.reason], before+1, s.ByReason)
 			}
 		})
 	}

@@ -147,8 +147,11 @@ func (h *Hub) connectionEnded(tc *trackedConn, err error) {
 	case errors.Is(err, packets.ErrBadUsernameOrPassword):
 		// counted and logged with its reason by the auth hook
 	case errors.As(err, &code):
-		h.refusedOther.Add(1)
-		h.log.Debug("hub: CONNECT refused", "remote", tc.RemoteAddr().String(), "reason", err)
+		remote := tc.RemoteAddr().String()
+		h.log.Debug("hub: CONNECT refused", "remote", remote, "reason", err)
+		if n, ok := h.refusals.add(ReasonProtocol); ok {
+			h.refusals.write(ReasonProtocol, n, "a client from "+remote, err)
+		}
 	default: // TLS handshake failure, timeout, or closed before CONNECT
 		h.log.Debug("hub: connection failed before CONNECT", "remote", tc.RemoteAddr().String(), "error", err)
 	}

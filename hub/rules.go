@@ -1,9 +1,11 @@
 package hub
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -50,7 +52,7 @@ func (r *rules) ID() string { return "fleetbench-iothub-rules" }
 func (r *rules) Provides(b byte) bool {
 	switch b {
 	case mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish,
-		mqtt.OnSessionEstablished, mqtt.OnDisconnect:
+		mqtt.OnSubscribed, mqtt.OnSessionEstablished, mqtt.OnDisconnect:
 		return true
 	}
 	return false
@@ -63,27 +65,28 @@ func (r *rules) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 	h := r.h
 	if h.isService(pk.Connect.Username) {
 		if subtle.ConstantTimeCompare(pk.Connect.Password, []byte(h.cfg.ServicePassword)) != 1 {
-			h.refuse(cl, "", errors.New("wrong service password"))
+			h.refuse(cl, "", refuseWith(ReasonServicePassword, "wrong service password"))
 			return false
 		}
 		if pk.Connect.WillFlag {
-			h.refuse(cl, "", errors.New("the service client may not set a will message (it may not publish)"))
+			h.refuse(cl, "", refuseWith(ReasonServiceWill, "the service client set a will message"))
 			return false
 		}
 		h.markAuthenticated(cl)
 		return true
 	}
-	id, err := parseUsername(string(pk.Connect.Username), h.cfg.HostName)
+	u, err := parseUsername(string(pk.Connect.Username), h.cfg.HostName)
 	if err != nil {
 		h.refuse(cl, "", err)
 		return false
 	}
+	id := u.deviceID
 	if pk.Connect.ClientIdentifier != id {
-		h.refuse(cl, id, fmt.Errorf("client id %q differs from the device id %q in the username: IoT Hub requires client id = device id", pk.Connect.ClientIdentifier, id))
+		h.refuse(cl, id, refuseWith(ReasonClientID, "client id %q differs from the device id %q in the username (IoT Hub requires client id = device id)", pk.Connect.ClientIdentifier, id))
 		return false
 	}
 	if pk.Connect.WillFlag && (pk.Connect.WillQos > 1 || !devicePublishAllowed(id, pk.Connect.WillTopic)) {
-		h.refuse(cl, id, fmt.Errorf("will message must go to devices/%s/messages/events/ with QoS 0 or 1", id))
+		h.refuse(cl, id, refuseWith(ReasonWill, "will message to %q with QoS %d", pk.Connect.WillTopic, pk.Connect.WillQos))
 		return false
 	}
 	cl.Properties.Will.Retain = false // IoT Hub stores no retained messages
@@ -92,6 +95,9 @@ func (r *rules) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 	if err != nil {
 		h.refuse(cl, id, err)
 		return false
+	}
+	if !u.versioned {
+		h.noAPIVersion.Add(1)
 	}
 	s := &session{dev: h.device(id)}
 	s.expiry = time.AfterFunc(expiry.Sub(now), func() {
@@ -124,16 +130,27 @@ func (r *rules) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 		ok = devicePublishAllowed(cl.ID, topic)
 	case write:
 		ok = false
-	case service:
-		ok = serviceReadAllowed(topic)
 	default:
-		ok = deviceReadAllowed(cl.ID, topic)
+		ok = r.readAllowed(cl, topic)
 	}
 	if !ok && write {
-		h.deniedPublish.Add(1)
-		h.log.Debug("hub: publish denied", "client", cl.ID, "topic", topic)
+		if service {
+			h.deny(cl, ReasonServicePublish, "publish to", topic)
+		} else {
+			h.deny(cl, ReasonPublishTopic, "publish to", topic)
+		}
 	}
 	return ok
+}
+
+// OnSubscribed counts and reports the filters of a SUBSCRIBE that the
+// rules denied; mochi has answered them with 0x80 (MQTT 3.1.1).
+func (r *rules) OnSubscribed(cl *mqtt.Client, pk packets.Packet, codes []byte) {
+	for i, f := range pk.Filters {
+		if i < len(codes) && codes[i] >= packets.ErrUnspecifiedError.Code && !r.readAllowed(cl, f.Filter) {
+			r.h.deny(cl, ReasonSubscribeTopic, "subscription to", f.Filter)
+		}
+	}
 }
 
 // OnPublish counts an accepted device message before mochi writes its
@@ -150,7 +167,7 @@ func (r *rules) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, e
 		return pk, packets.ErrRejectPacket
 	}
 	if pk.FixedHeader.Qos > 1 {
-		h.deniedPublish.Add(1)
+		h.deny(cl, ReasonPublishQoS2, "QoS 2 publish to", pk.TopicName)
 		cl.Stop(errQoS2)
 		return pk, packets.ErrRejectPacket
 	}
@@ -189,11 +206,52 @@ func (h *Hub) isService(username []byte) bool {
 	return h.cfg.ServiceUser != "" && string(username) == h.cfg.ServiceUser
 }
 
-// refuse counts and logs a CONNECT refused for its credentials; it never
-// logs the password.
+// readAllowed reports whether cl may subscribe to filter or receive a
+// message on that topic.
+func (r *rules) readAllowed(cl *mqtt.Client, filter string) bool {
+	if r.h.isService(cl.Properties.Username) {
+		return serviceReadAllowed(filter)
+	}
+	return deviceReadAllowed(cl.ID, filter)
+}
+
+// refuse counts, logs and reports a CONNECT refused for its credentials;
+// why is a *refusal. Nothing logged quotes the password.
 func (h *Hub) refuse(cl *mqtt.Client, deviceID string, why error) {
-	h.refusedAuth.Add(1)
-	h.log.Debug("hub: CONNECT refused", "client", cl.ID, "device", deviceID, "remote", cl.Net.Remote, "reason", why)
+	r := ReasonUsername
+	if rf, ok := why.(*refusal); ok {
+		r = rf.reason
+	}
+	h.log.Debug("hub: CONNECT refused", "client", cl.ID, "device", deviceID, "remote", cl.Net.Remote, "reason", r, "error", why)
+	if n, ok := h.refusals.add(r); ok {
+		h.refusals.write(r, n, h.who(cl, deviceID), why)
+	}
+}
+
+// deny counts, logs and reports a publish or subscription to topic denied
+// with reason r; what names it ("publish to", "subscription to"). A
+// device flooding denied QoS 0 publishes costs an atomic add each once
+// its lines are written (and Debug logging is off).
+func (h *Hub) deny(cl *mqtt.Client, r Reason, what, topic string) {
+	if h.log.Enabled(context.Background(), slog.LevelDebug) {
+		h.log.Debug("hub: "+reasons[r].action.String()+" denied", "client", cl.ID, "reason", r, "denied", what, "topic", topic)
+	}
+	if n, ok := h.refusals.add(r); ok {
+		h.refusals.write(r, n, h.who(cl, cl.ID), fmt.Errorf("%s %q", what, topic))
+	}
+}
+
+// who describes a client in a refusal line: the device id when known, else
+// the client id and address.
+func (h *Hub) who(cl *mqtt.Client, deviceID string) string {
+	switch {
+	case h.isService(cl.Properties.Username):
+		return fmt.Sprintf("the service client %q from %s", cl.ID, cl.Net.Remote)
+	case deviceID != "":
+		return fmt.Sprintf("device %q", deviceID)
+	default:
+		return fmt.Sprintf("client %q from %s", cl.ID, cl.Net.Remote)
+	}
 }
 
 func (h *Hub) markAuthenticated(cl *mqtt.Client) {

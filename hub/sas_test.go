@@ -87,31 +87,32 @@ func TestCheckPassword(t *testing.T) {
 	// credential does not say which part of a malformed token is wrong; the
 	// hub's message lists the rules instead.
 	cases := []struct {
-		name string
-		pw   string
-		now  time.Time
-		want error  // nil = valid
-		text string // in the refusal message
+		name   string
+		pw     string
+		now    time.Time
+		want   error  // nil = valid
+		text   string // in the refusal message
+		reason Reason // of the refusal
 	}{
-		{"valid", good, now, nil, ""},
-		{"valid until the last second", good, time.Unix(1700000059, 0), nil, ""},
-		{"expired at se", good, time.Unix(1700000060, 0), credential.ErrSASExpired, "expired at 2023-11-14T22:14:20Z"},
-		{"fields in another order", sasPrefix + "se=" + se + "&sig=" + url.QueryEscape(testSig(key, sr, se)) + "&sr=" + sr, now, nil, ""},
-		{"host in upper case, lower-case hex", makeToken(key, strings.ToUpper(host)+"%2fdevices%2f"+id, se), now, nil, ""},
-		{"wrong key", makeToken([]byte("other"), sr, se), now, credential.ErrSASSignature, "does not match"},
-		{"other device", makeToken(key, url.QueryEscape(host+"/devices/dev-2"), se), now, credential.ErrSASResource, "is not " + host + "/devices/" + id},
-		{"device id case differs", makeToken(key, url.QueryEscape(host+"/devices/DEV-1"), se), now, credential.ErrSASResource, "is not"},
-		{"hub-level resource", makeToken(key, host, se), now, credential.ErrSASResource, "is not"},
-		{"other hub", makeToken(key, url.QueryEscape("x.azure-devices.net/devices/"+id), se), now, credential.ErrSASResource, "is not"},
-		{"signed sr differs from sent sr", strings.Replace(good, "sr="+sr, "sr="+host+"/devices/"+id, 1), now, credential.ErrSASSignature, "does not match"},
-		{"skn", makeToken(key, sr, se, "skn=owner"), now, errPolicyToken, "policy"},
-		{"no prefix", strings.TrimPrefix(good, sasPrefix), now, credential.ErrSASMalformed, "once each"},
-		{"missing se", sasPrefix + "sr=" + sr + "&sig=abc", now, credential.ErrSASMalformed, "once each"},
-		{"repeated sr", good + "&sr=" + sr, now, credential.ErrSASMalformed, "once each"},
-		{"unknown field", good + "&foo=1", now, credential.ErrSASMalformed, "once each"},
-		{"field without =", good + "&foo", now, credential.ErrSASMalformed, "once each"},
-		{"se not a number", makeToken(key, sr, "soon"), now, credential.ErrSASMalformed, "unix seconds"},
-		{"sig not URL-encoded correctly", sasPrefix + "sr=" + sr + "&sig=%%%&se=" + se, now, credential.ErrSASMalformed, "sig URL-encoded"},
+		{"valid", good, now, nil, "", 0},
+		{"valid until the last second", good, time.Unix(1700000059, 0), nil, "", 0},
+		{"expired at se", good, time.Unix(1700000060, 0), credential.ErrSASExpired, "expired at 2023-11-14T22:14:20Z", ReasonTokenExpired},
+		{"fields in another order", sasPrefix + "se=" + se + "&sig=" + url.QueryEscape(testSig(key, sr, se)) + "&sr=" + sr, now, nil, "", 0},
+		{"host in upper case, lower-case hex", makeToken(key, strings.ToUpper(host)+"%2fdevices%2f"+id, se), now, nil, "", 0},
+		{"wrong key", makeToken([]byte("other"), sr, se), now, credential.ErrSASSignature, "does not match", ReasonWrongKey},
+		{"other device", makeToken(key, url.QueryEscape(host+"/devices/dev-2"), se), now, credential.ErrSASResource, "is not " + host + "/devices/" + id, ReasonTokenResource},
+		{"device id case differs", makeToken(key, url.QueryEscape(host+"/devices/DEV-1"), se), now, credential.ErrSASResource, "is not", ReasonTokenResource},
+		{"hub-level resource", makeToken(key, host, se), now, credential.ErrSASResource, "is not", ReasonTokenResource},
+		{"other hub", makeToken(key, url.QueryEscape("x.azure-devices.net/devices/"+id), se), now, credential.ErrSASResource, "is not", ReasonTokenResource},
+		{"signed sr differs from sent sr", strings.Replace(good, "sr="+sr, "sr="+host+"/devices/"+id, 1), now, credential.ErrSASSignature, "does not match", ReasonWrongKey},
+		{"skn", makeToken(key, sr, se, "skn=owner"), now, errPolicyToken, "policy", ReasonPolicyToken},
+		{"no prefix", strings.TrimPrefix(good, sasPrefix), now, credential.ErrSASMalformed, "once each", ReasonTokenMalformed},
+		{"missing se", sasPrefix + "sr=" + sr + "&sig=abc", now, credential.ErrSASMalformed, "once each", ReasonTokenMalformed},
+		{"repeated sr", good + "&sr=" + sr, now, credential.ErrSASMalformed, "once each", ReasonTokenMalformed},
+		{"unknown field", good + "&foo=1", now, credential.ErrSASMalformed, "once each", ReasonTokenMalformed},
+		{"field without =", good + "&foo", now, credential.ErrSASMalformed, "once each", ReasonTokenMalformed},
+		{"se not a number", makeToken(key, sr, "soon"), now, credential.ErrSASMalformed, "unix seconds", ReasonTokenMalformed},
+		{"sig not URL-encoded correctly", sasPrefix + "sr=" + sr + "&sig=%%%&se=" + se, now, credential.ErrSASMalformed, "sig URL-encoded", ReasonTokenMalformed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,6 +124,9 @@ func TestCheckPassword(t *testing.T) {
 				t.Fatalf("expiry %v, want se", expiry)
 			case tc.want != nil && (!errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.text)):
 				t.Fatalf("error %v, want %v containing %q", err, tc.want, tc.text)
+			}
+			if rf := (*refusal)(nil); err != nil && (!errors.As(err, &rf) || rf.reason != tc.reason) {
+				t.Errorf("error %v is not a refusal for %s", err, tc.reason)
 			}
 			if err != nil && (strings.Contains(err.Error(), tc.pw) || len(sigField(tc.pw)) > 3 && strings.Contains(err.Error(), sigField(tc.pw))) {
 				t.Errorf("error quotes the token: %v", err)
@@ -176,32 +180,47 @@ func TestSignatureEncoding(t *testing.T) {
 func TestParseUsername(t *testing.T) {
 	const host = "hub.azure-devices.net"
 	cases := []struct {
-		user, wantID string // wantID "" = refused
+		user      string
+		wantID    string // "" = refused
+		versioned bool
+		reason    Reason // when refused
 	}{
-		{host + "/dev-1/?api-version=2021-04-12", "dev-1"},
-		{host + "/dev-1/?api-version=2021-04-12&DeviceClientType=fleetbench%2F1.0&model-id=dtmi%3Ax%3B1", "dev-1"},
-		{"HUB.Azure-Devices.net/dev-1/?api-version=2018-06-30", "dev-1"},
-		{host + "/a.b_c-d%e*f?g!h(i)j,k:l=m@n$o'p/?api-version=1", "a.b_c-d%e*f?g!h(i)j,k:l=m@n$o'p"},
-		{host + "/dev-1/", ""},
-		{host + "/dev-1/?api-version=", ""},
-		{host + "/dev-1/?api-version=&x=1", ""},
-		{host + "/dev-1?api-version=1", ""},
-		{host + "/dev-1/module-1/?api-version=1", ""},
-		{"other.azure-devices.net/dev-1/?api-version=1", ""},
-		{host + "//?api-version=1", ""},
-		{host + "/dev+1/?api-version=1", ""},
-		{host + "/dev#1/?api-version=1", ""},
-		{host + "/dev 1/?api-version=1", ""},
-		{host + "/" + strings.Repeat("x", 129) + "/?api-version=1", ""},
-		{"dev-1", ""},
+		{host + "/dev-1/?api-version=2021-04-12", "dev-1", true, 0},
+		{host + "/dev-1/?api-version=2021-04-12&DeviceClientType=fleetbench%2F1.0&model-id=dtmi%3Ax%3B1", "dev-1", true, 0},
+		{host + "/dev-1/?DeviceClientType=x&api-version=1", "dev-1", true, 0},
+		{"HUB.Azure-Devices.net/dev-1/?api-version=2018-06-30", "dev-1", true, 0},
+		{host + "/a.b_c-d%e*f?g!h(i)j,k:l=m@n$o'p/?api-version=1", "a.b_c-d%e*f?g!h(i)j,k:l=m@n$o'p", true, 0},
+		// Accepted by IoT Hub without the recommended api-version (issue 15).
+		{host + "/dev-1", "dev-1", false, 0},
+		{host + "/dev-1/", "dev-1", false, 0},
+		{host + "/dev-1/?DeviceClientType=x", "dev-1", false, 0},
+		// '?' and '=' are device id characters, so this names device
+		// "dev-1?api-version=1" (whose client id must match).
+		{host + "/dev-1?api-version=1", "dev-1?api-version=1", false, 0},
+		{host + "/dev-1/?api-version=", "", false, ReasonUsername},
+		{host + "/dev-1/?api-version=&x=1", "", false, ReasonUsername},
+		{host + "/dev-1/module-1/?api-version=1", "", false, ReasonModule},
+		{host + "/dev-1/module-1", "", false, ReasonModule},
+		{"other.azure-devices.net/dev-1/?api-version=1", "", false, ReasonWrongHost},
+		{"other.azure-devices.net/dev-1", "", false, ReasonWrongHost},
+		{host + "//?api-version=1", "", false, ReasonDeviceID},
+		{host + "/", "", false, ReasonDeviceID},
+		{host + "/dev+1/?api-version=1", "", false, ReasonDeviceID},
+		{host + "/dev#1/?api-version=1", "", false, ReasonDeviceID},
+		{host + "/dev 1/?api-version=1", "", false, ReasonDeviceID},
+		{host + "/" + strings.Repeat("x", 129) + "/?api-version=1", "", false, ReasonDeviceID},
+		{"dev-1", "", false, ReasonUsername},
 	}
 	for _, tc := range cases {
-		id, err := parseUsername(tc.user, host)
-		if tc.wantID == "" && err == nil {
-			t.Errorf("%q accepted as device %q", tc.user, id)
-		}
-		if tc.wantID != "" && (err != nil || id != tc.wantID) {
-			t.Errorf("%q: got %q, %v; want %q", tc.user, id, err, tc.wantID)
+		u, err := parseUsername(tc.user, host)
+		var rf *refusal
+		switch {
+		case tc.wantID == "" && !errors.As(err, &rf):
+			t.Errorf("%q accepted as %+v (err %v), want refused for %s", tc.user, u, err, tc.reason)
+		case tc.wantID == "" && rf.reason != tc.reason:
+			t.Errorf("%q refused for %s (%v), want %s", tc.user, rf.reason, err, tc.reason)
+		case tc.wantID != "" && (err != nil || u.deviceID != tc.wantID || u.versioned != tc.versioned):
+			t.Errorf("%q: got %+v, %v; want %q, versioned %v", tc.user, u, err, tc.wantID, tc.versioned)
 		}
 	}
 }

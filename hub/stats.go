@@ -27,6 +27,18 @@ type Stats struct {
 	// client, and QoS 2 publishes. A refused QoS 1 or 2 publish also closes
 	// the connection, as IoT Hub does; a refused QoS 0 one is dropped.
 	DeniedPublish uint64
+	// DeniedSubscribe counts subscription filters refused (SUBACK 0x80):
+	// a device's outside devices/{id}/messages/devicebound/#, the service
+	// client's outside devices/+/messages/events/# and #.
+	DeniedSubscribe uint64
+	// ByReason counts every refused CONNECT, denied publish and denied
+	// subscription by reason; reasons never seen are absent.
+	ByReason map[Reason]uint64
+	// NoAPIVersion counts device connections accepted whose username had
+	// no api-version ({host}/{id} or {host}/{id}/): IoT Hub accepts them
+	// but its MQTT documentation recommends the api-version, warning that
+	// without it the hub "could" behave unexpectedly.
+	NoAPIVersion uint64
 	// InflightDropped is mochi's Info.InflightDropped: messages dropped
 	// because a subscriber had MaxInflight QoS messages unacknowledged.
 	InflightDropped uint64
@@ -83,10 +95,21 @@ func (h *Hub) Stats() Stats {
 	}
 	info := h.server.Info
 	s.Connected = uint64(max(atomic.LoadInt64(&info.ClientsConnected), 0))
-	s.RefusedAuth = h.refusedAuth.Load()
-	s.RefusedOther = h.refusedOther.Load()
+	s.ByReason = h.refusals.byReason()
+	for r, n := range s.ByReason {
+		switch {
+		case r == ReasonProtocol:
+			s.RefusedOther += n
+		case reasons[r].action == actConnect:
+			s.RefusedAuth += n
+		case reasons[r].action == actPublish:
+			s.DeniedPublish += n
+		default:
+			s.DeniedSubscribe += n
+		}
+	}
 	s.Refused = s.RefusedAuth + s.RefusedOther
-	s.DeniedPublish = h.deniedPublish.Load()
+	s.NoAPIVersion = h.noAPIVersion.Load()
 	s.InflightDropped = uint64(max(atomic.LoadInt64(&info.InflightDropped), 0))
 	s.OutboundDropped = uint64(max(atomic.LoadInt64(&info.MessagesDropped), 0))
 	s.ClientsMax = h.clientsMax.Load()

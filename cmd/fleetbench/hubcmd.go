@@ -5,8 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/fleetbench/fleetbench/fleet/credential"
@@ -41,7 +44,7 @@ func cmdHub(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "fleetbench hub: cannot write the key file: %v\n", err)
 		return ExitRunFailed
 	}
-	cfg := hub.Config{Addr: *addr, Dir: *dir, HostName: *hostName, AckDelay: *ackDelay}
+	cfg := hub.Config{Addr: *addr, Dir: *dir, HostName: *hostName, AckDelay: *ackDelay, RefusalLog: env.Stdout}
 	if *keyKind == "group" {
 		cfg.GroupKey = key
 	} else {
@@ -82,8 +85,28 @@ Ctrl-C stops the hub.
 		keyFile, h.Port(), h.CAFile())
 
 	<-ctx.Done()
-	st := h.Stats()
-	fmt.Fprintf(env.Stdout, "\nfleetbench hub: received %d messages; refused %d connections; denied %d publishes; dropped %d (in-flight limits)\n",
-		st.Received, st.Refused, st.DeniedPublish, st.InflightDropped)
+	h.Close() // no refusal line may follow the summary
+	fmt.Fprint(env.Stdout, hubSummary(h.Stats(), h.HostName()))
 	return ExitOK
+}
+
+// hubSummary is what `fleetbench hub` prints when it stops: the totals, the
+// refusals by reason, and a note on usernames without api-version.
+func hubSummary(st hub.Stats, hostName string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nfleetbench hub: received %d messages; refused %d connections; denied %d publishes, %d subscriptions; dropped %d (in-flight limits)\n",
+		st.Received, st.Refused, st.DeniedPublish, st.DeniedSubscribe, st.InflightDropped)
+	if len(st.ByReason) > 0 {
+		reasons := slices.Sorted(maps.Keys(st.ByReason))
+		parts := make([]string, len(reasons))
+		for i, r := range reasons {
+			parts[i] = fmt.Sprintf("%s %d", r, st.ByReason[r])
+		}
+		fmt.Fprintf(&b, "  by reason: %s\n", strings.Join(parts, ", "))
+	}
+	if st.NoAPIVersion > 0 {
+		fmt.Fprintf(&b, "  %d device connections had no api-version in their username: accepted, as IoT Hub does, but IoT Hub's MQTT documentation recommends it (%s/{device id}/?api-version=2021-04-12)\n",
+			st.NoAPIVersion, hostName)
+	}
+	return b.String()
 }
