@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +16,9 @@ import (
 // MaxFileSize is the largest scenario file Parse accepts, in bytes. Real
 // scenarios are a few kilobytes; the bound keeps parsing time small.
 const MaxFileSize = 64 << 10
+
+// utf8BOM is the UTF-8 encoding of U+FEFF, the byte-order mark.
+var utf8BOM = []byte("\ufeff")
 
 // Run-level defaults.
 const (
@@ -54,6 +58,9 @@ func Parse(name string, data []byte, sets []string) (*Scenario, error) {
 			Msg: fmt.Sprintf("the file is %d bytes; a scenario is at most %d", len(data), MaxFileSize),
 			Fix: "check that this is a scenario file"}}}
 	}
+	// A UTF-8 byte-order mark (some Windows editors write one) is not part
+	// of the first key.
+	data = bytes.TrimPrefix(data, utf8BOM)
 	root, probs, err := parseYAML(name, data, func(t *token.Token) pos {
 		return pos{name, t.Position.Line, t.Position.Column}
 	})

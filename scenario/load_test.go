@@ -297,6 +297,18 @@ auth: {type: none}
 	}
 }
 
+// A UTF-8 byte-order mark, as some Windows editors write, is not part of
+// the first key.
+func TestByteOrderMarkIsIgnored(t *testing.T) {
+	s := mustParse(t, "\ufeff"+base)
+	if s.Devices.Count != 10 {
+		t.Errorf("devices.count = %d, want 10", s.Devices.Count)
+	}
+	// Positions still count from the first visible character.
+	got := parseProblems(t, "\ufeffdevices: {count: 0}\n"+base[len("devices: {count: 10}\n"):])
+	checkProblems(t, got, []want{{"1:18 devices.count", "out of range"}})
+}
+
 // Parsing does not change its input and gives the same result every time.
 func TestParseIsPure(t *testing.T) {
 	src := []byte(base + "x: &a {rate: 1/s}\n")
