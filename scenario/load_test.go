@@ -209,6 +209,13 @@ func TestSets(t *testing.T) {
 	if s.Auth.Username != "{device}" || s.Auth.ClientID != "{index:03}" {
 		t.Errorf("auth = %+v", s.Auth)
 	}
+	// A value that starts with a YAML block-scalar indicator (">", "|")
+	// cannot mean one on a single line: it is text, so a threshold
+	// expression needs no extra quotes.
+	s = mustParse(t, base, "thresholds.publish.rate_ratio=>= 0.99", "name=|x")
+	if len(s.Thresholds) != 1 || s.Thresholds[0].Expr != ">= 0.99" || s.Name != "|x" {
+		t.Errorf("thresholds = %+v, name %q", s.Thresholds, s.Name)
+	}
 	// Overrides replace file values, including a whole section.
 	s = mustParse(t, base+"connect: {rate: 5/s}\n", "connect={rate: 7/s, timeout: 2s}")
 	if s.Connect.Rate != 7 || s.Connect.Timeout != 2*time.Second {
@@ -233,7 +240,7 @@ func TestSetProblems(t *testing.T) {
 		{"--set:4:1 publish.stages[5].rate", "index [5] is past the end of the list (1 items)"},
 		{"--set:5:1 publish.stages[0].rate.x", "key \"x\" is set inside a string, not a mapping"},
 		{"--set:6:24 thresholds.publish.p99", `unknown operator "<<"`},
-		{"--set:7:6 name", "invalid YAML"},
+		{"--set:7:6 name", `invalid YAML: sequence end token ']' not found — the value is read as YAML: to give it as text, quote it inside the shell's quotes, e.g. --set 'name="[oops"'`},
 	})
 	// A problem in the file and one in an override are both reported, the
 	// file's first.
