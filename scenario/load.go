@@ -128,6 +128,7 @@ func (d *decoder) scenario(root *node) *Scenario {
 	d.finishTarget(&s.Target)
 	d.finishAuth(&s.Auth, &s.Target)
 	d.finishDevices(&s.Devices, &s.Auth)
+	d.finishClientID(&s.Auth, &s.Devices)
 	d.finishConnect(&s.Connect, &s.Auth)
 	d.finishPublish(&s.Publish, &s.Devices, &s.Auth, &s.Target)
 	d.finishRun(s)

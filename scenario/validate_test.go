@@ -70,6 +70,7 @@ func TestValidationPositions(t *testing.T) {
 	tests := []struct {
 		name string
 		src  string
+		sets []string // --set overrides, if any
 		want []want
 	}{{
 		name: "unknown key suggests the closest",
@@ -143,6 +144,25 @@ publish:
   stages: [{duration: 1s, rate: 10/s}]
 `,
 		want: []want{{"1:26 devices.id", `every device would get the id "sim"`}},
+	}, {
+		name: "one client id for the whole fleet",
+		src: `target: {kind: mqtt, host: 127.0.0.1}
+auth: {type: userpass, username: u, client_id: fleet}
+devices: {count: 200}
+publish:
+  stages: [{duration: 1s, rate: 10/s}]
+`,
+		want: []want{{"2:48 auth.client_id", `all 200 devices would connect with the client id "fleet", and a broker keeps one connection per client id: each connect would drop the device before it — remove auth.client_id to use the device id ({device}), or add {device} or {index} to it, e.g. "fleet-{index}"`}},
+	}, {
+		name: "one aliyun client id, set with --set",
+		src: `target: {kind: mqtt, host: 127.0.0.1}
+auth: {type: aliyun, product_key: pk, key_env: K}
+devices: {count: 2}
+publish:
+  stages: [{duration: 1s, rate: 10/s}]
+`,
+		sets: []string{"auth.client_id=c1"},
+		want: []want{{"--set:1:16 auth.client_id", `all 2 devices would connect with the client id "c1"`}},
 	}, {
 		name: "device id with a slash",
 		src: `devices: {count: 10, id: "a/{index}"}
@@ -537,7 +557,7 @@ name: two
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkProblems(t, parseProblems(t, tt.src), tt.want)
+			checkProblems(t, parseProblems(t, tt.src, tt.sets...), tt.want)
 		})
 	}
 }
