@@ -118,9 +118,30 @@ publish:
     - {duration: 1m, rate: 30/min}
 duration: 2m
 `)
-	want := []Stage{{10 * time.Second, 500}, {20 * time.Second, 100}, {time.Minute, 0.5}}
+	want := []Stage{{Duration: 10 * time.Second, Rate: 500}, {Duration: 20 * time.Second, Rate: 100}, {Duration: time.Minute, Rate: 0.5}}
 	if !reflect.DeepEqual(s.Publish.Stages, want) || s.Publish.StartRate != 0 || s.Duration != 2*time.Minute {
 		t.Errorf("stages = %+v start %v duration %v", s.Publish.Stages, s.Publish.StartRate, s.Duration)
+	}
+}
+
+// A ramp down to 0/s sends messages and needs no marker; a pause after it
+// holds 0/s; a schedule of pauses only is valid but warned about.
+func TestPausesAndRampsToZero(t *testing.T) {
+	s := mustParse(t, `devices: {count: 10}
+publish:
+  stages:
+    - {duration: 1s, rate: 10/s}
+    - {duration: 2s, rate: 0/s}
+    - {duration: 3s, pause: true}
+    - {duration: 4s, rate: 20/s}
+`)
+	want := []Stage{{Duration: time.Second, Rate: 10}, {Duration: 2 * time.Second}, {Duration: 3 * time.Second, Pause: true}, {Duration: 4 * time.Second, Rate: 20}}
+	if !reflect.DeepEqual(s.Publish.Stages, want) || s.Duration != 10*time.Second || len(s.Warnings) != 0 {
+		t.Errorf("stages = %+v duration %v warnings %q", s.Publish.Stages, s.Duration, s.Warnings)
+	}
+	s = mustParse(t, "devices: {count: 10}\npublish:\n  stages: [{duration: 30s, pause: true}]\n")
+	if want := []string{"dir/t.yaml:3:11: publish.stages: every stage is a pause: the run sends no messages"}; !reflect.DeepEqual(s.Warnings, want) {
+		t.Errorf("warnings = %q, want %q", s.Warnings, want)
 	}
 }
 
@@ -187,7 +208,7 @@ func TestSets(t *testing.T) {
 	if s.Devices.Count != 500 || s.Devices.ID != "dev-{index}" {
 		t.Errorf("devices = %+v", s.Devices)
 	}
-	want := []Stage{{time.Second, 20}, {5 * time.Second, 50}}
+	want := []Stage{{Duration: time.Second, Rate: 20}, {Duration: 5 * time.Second, Rate: 50}}
 	if !reflect.DeepEqual(s.Publish.Stages, want) || s.Duration != 6*time.Second {
 		t.Errorf("stages = %+v duration %v", s.Publish.Stages, s.Duration)
 	}

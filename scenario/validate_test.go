@@ -164,6 +164,46 @@ publish:
 		sets: []string{"auth.client_id=c1"},
 		want: []want{{"--set:1:16 auth.client_id", `all 2 devices would connect with the client id "c1"`}},
 	}, {
+		name: "a stage at 0/s from start to end is refused unless it is a pause",
+		src: `devices: {count: 10}
+publish:
+  stages:
+    - {duration: 1s, rate: 0/s}
+    - {duration: 1s, rate: 10/s}
+    - {duration: 1s, rate: 0/s}
+    - {duration: 1s, rate: 0/s}
+`,
+		want: []want{
+			{"4:28 publish.stages[0].rate", "0/s from start to end (it is the first stage): this stage sends nothing — give a rate such as 500/s; for a deliberate pause write `- {duration: 30s, pause: true}`"},
+			{"7:28 publish.stages[3].rate", "(the stage before it ends at 0/s)"},
+		},
+	}, {
+		name: "a zero start_rate and a zero first stage",
+		src: `devices: {count: 10}
+publish:
+  start_rate: 0/s
+  stages: [{duration: 1s, rate: 0/s}]
+`,
+		want: []want{{"4:33 publish.stages[0].rate", "(start_rate is 0/s)"}},
+	}, {
+		name: "a zero rate set with --set",
+		src:  base,
+		sets: []string{"publish.stages[0].rate=0/s"},
+		want: []want{{"--set:1:24 publish.stages[0].rate", "this stage sends nothing"}},
+	}, {
+		name: "a pause must start at 0/s and takes no rate",
+		src: `devices: {count: 10}
+publish:
+  stages:
+    - {duration: 1s, rate: 10/s}
+    - {duration: 1s, pause: true}
+    - {duration: 1s, rate: 0/s, pause: true}
+`,
+		want: []want{
+			{"5:22 publish.stages[1].pause", "a pause holds 0/s, but the schedule is at 10/s when this stage starts"},
+			{"6:22 publish.stages[2].rate", "a pause sends nothing, so it takes no rate"},
+		},
+	}, {
 		name: "device id with a slash",
 		src: `devices: {count: 10, id: "a/{index}"}
 publish:
