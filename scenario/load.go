@@ -35,7 +35,8 @@ const (
 // The error wraps exactly one of ErrNotFound (the file cannot be read),
 // ErrSyntax (a *SyntaxError) or ErrInvalid (a *ValidationError listing
 // every problem). Load never panics, reads no environment variables and
-// opens no file but path: key and certificate files are read at run time.
+// opens no file but path: Scenario.Check checks key, certificate and CA
+// files and variables against the machine, through an injected Host.
 func Load(path string, sets []string) (*Scenario, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -77,6 +78,10 @@ func Parse(name string, data []byte, sets []string) (*Scenario, error) {
 	}
 	s.File = name
 	s.Warnings = d.warnings
+	s.positions = make(map[string]pos, len(d.vals))
+	for p := range d.vals {
+		s.positions[p] = d.at(p)
+	}
 	return s, nil
 }
 

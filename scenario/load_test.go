@@ -41,6 +41,7 @@ func TestDefaults(t *testing.T) {
 		Drain:      5 * time.Second,
 		AbortDelay: 10 * time.Second,
 	}
+	s.positions = nil // where keys are, for Check; not a setting
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", s, want)
 	}

@@ -34,6 +34,10 @@ type Scenario struct {
 	// are valid but probably unwise (plain TCP, unverified certificates).
 	// Show them before the run.
 	Warnings []string
+
+	// positions are where each key's value (or key) is in the scenario,
+	// by dotted path, for the problems Check reports.
+	positions map[string]pos
 }
 
 // Target kinds.
