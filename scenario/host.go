@@ -87,7 +87,7 @@ func (c *hostCheck) secretEnv(path, name, what string) (string, bool) {
 	case !ok:
 		c.fail(path, fmt.Sprintf("environment variable %s is not set", name), fmt.Sprintf("export %s holding %s before the run", name, what))
 		return "", false
-	case strings.TrimSpace(v) == "":
+	case v == "":
 		c.fail(path, fmt.Sprintf("environment variable %s is empty", name), fmt.Sprintf("set %s to %s", name, what))
 		return "", false
 	}
@@ -119,7 +119,7 @@ func (c *hostCheck) secretFile(path, name, what string) (string, bool) {
 		return "", false
 	}
 	v := strings.TrimRight(string(data), "\r\n")
-	if strings.TrimSpace(v) == "" {
+	if v == "" {
 		c.fail(path, fmt.Sprintf("%s is empty", name), fmt.Sprintf("write %s to it", what))
 		return "", false
 	}

@@ -82,7 +82,7 @@ func TestCheckFindsWhatRunFindsAtStart(t *testing.T) {
 	}, {
 		name: "key variable empty, with the embedded target",
 		src:  "auth: {key_env: FLEET_KEY, key_kind: group}\n" + base,
-		env:  map[string]string{"FLEET_KEY": " "},
+		env:  map[string]string{"FLEET_KEY": ""},
 		want: []want{{"1:17 auth.key_env", "environment variable FLEET_KEY is empty — set FLEET_KEY to the base64 group enrollment key"}},
 	}, {
 		name: "key that is not base64, never quoted",
@@ -93,6 +93,11 @@ func TestCheckFindsWhatRunFindsAtStart(t *testing.T) {
 		name: "key file missing",
 		src:  "target: {kind: mqtt, host: h}\nauth: {type: userpass, username: u, key_file: /k/pw.txt}\n" + base,
 		want: []want{{"2:47 auth.key_file", "cannot read /k/pw.txt: file does not exist — point it at a readable file holding the device password"}},
+	}, {
+		name:  "key file empty but for a line break",
+		src:   "target: {kind: mqtt, host: h}\nauth: {type: userpass, username: u, key_file: /k/pw.txt}\n" + base,
+		files: map[string]string{"/k/pw.txt": "\n"},
+		want:  []want{{"2:47 auth.key_file", "/k/pw.txt is empty — write the device password to it"}},
 	}, {
 		name: "keys file missing",
 		src:  "target: {kind: mqtt, host: h}\nauth: {type: aliyun, product_key: pk, keys_file: /k/keys.csv}\n" + base,
