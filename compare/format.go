@@ -74,14 +74,9 @@ func fmtErrRate(r float64) string {
 	return strconv.FormatFloat(v, 'f', -1, 64) + "%"
 }
 
-// fmtRate formats messages per second: 1,000/s, 998.7/s, 2.5/s. Unlike
-// report.FormatRate (2.50/s) it keeps one decimal below 10/s.
-func fmtRate(r float64) string {
-	if r >= 1000 || r == math.Trunc(r) {
-		return fmtCount(r) + "/s"
-	}
-	return strconv.FormatFloat(r, 'f', 1, 64) + "/s"
-}
+// fmtRate formats messages per second as the run report does
+// (report.FormatRate): 1,000/s, 998.7/s, 50/s, 2.5/s.
+func fmtRate(r float64) string { return report.FormatRate(r) }
 
 // fmtP formats a p-value: p<0.001, p=0.023, p=1.
 func fmtP(p float64) string {

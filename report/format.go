@@ -66,16 +66,29 @@ func fmtCount(n int64) string {
 	return b.String()
 }
 
-// fmtRate formats messages per second: 1,000/s, 998.7/s, 2.50/s.
+// fmtRate formats messages per second: 1,000/s, 998.7/s, 50/s, 2.5/s,
+// 2.47/s. The decimals depend on the magnitude only (none from 1,000, one
+// from 10, two below) and trailing zeros are dropped, so a rate computed as
+// 49.9999999 prints as 50/s, like the 50/s it is (not "50.0/s").
 func fmtRate(r float64) string {
-	switch {
-	case r >= 1000 || r == math.Trunc(r):
-		return fmtCount(int64(math.Round(r))) + "/s"
-	case r >= 100:
-		return strconv.FormatFloat(r, 'f', 1, 64) + "/s"
-	default:
-		return sig3(r) + "/s"
+	dec := 2
+	switch a := math.Abs(r); {
+	case a >= 1000:
+		dec = 0
+	case a >= 10:
+		dec = 1
 	}
+	s := strconv.FormatFloat(r, 'f', dec, 64)
+	if v, _ := strconv.ParseFloat(s, 64); math.Abs(v) >= 1000 {
+		return fmtCount(int64(v)) + "/s"
+	}
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return s + "/s"
 }
 
 // fmtPct formats a ratio as a percentage with two decimals; exactly 0 and

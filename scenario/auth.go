@@ -52,7 +52,7 @@ func (d *decoder) decodeAuth(n *node, a *Auth) {
 		case "api_version":
 			a.APIVersion, _ = d.nonEmpty(v, p)
 		case "client_id":
-			a.ClientID, _, _ = d.template(v, p, TopicFields)
+			a.ClientID, d.clientIDSegs, _ = d.template(v, p, TopicFields)
 		case "username":
 			a.Username, _, _ = d.template(v, p, TopicFields)
 		case "product_key":
@@ -168,4 +168,24 @@ func (d *decoder) finishAuth(a *Auth, t *Target) {
 			}
 		}
 	}
+}
+
+// finishClientID checks that the client id template gives every device its
+// own id. A broker keeps one connection per client id (MQTT 3.1.1 §3.1.4):
+// a second device connecting with the same id takes the first one's
+// connection over, so a shared id turns the run into a chain of
+// disconnects. The template is a function of the device id and index, both
+// distinct per device, so it gives distinct ids exactly when it uses one of
+// them ({index:02} and the like pad, never truncate).
+func (d *decoder) finishClientID(a *Auth, dv *Devices) {
+	const path = "auth.client_id"
+	if !d.has(path) || dv.Count < 2 {
+		return
+	}
+	if HasField(d.clientIDSegs, FieldDevice) || HasField(d.clientIDSegs, FieldIndex) {
+		return
+	}
+	d.fail(path, fmt.Sprintf("all %d devices would connect with the client id %s, and a broker keeps one connection per client id: each connect would drop the device before it",
+		dv.Count, show(a.ClientID)),
+		fmt.Sprintf(`remove auth.client_id to use the device id ({device}), or add {device} or {index} to it, e.g. "%s-{index}"`, a.ClientID))
 }

@@ -26,8 +26,8 @@ type decoder struct {
 	bad      map[string]bool  // paths with a reported problem
 
 	// Parsed templates and per-stage facts kept for the cross-field checks.
-	idSegs, topicSegs, payloadSegs []Segment
-	stages                         []stageInfo
+	idSegs, topicSegs, payloadSegs, clientIDSegs []Segment
+	stages                                       []stageInfo
 }
 
 func newDecoder(file string) *decoder {

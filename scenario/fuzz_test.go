@@ -29,7 +29,17 @@ func FuzzParse(f *testing.F) {
 			if s == nil {
 				t.Fatal("nil scenario without error")
 			}
-			return
+			// Checking against a machine where every variable is set
+			// to the same non-base64 text and no file exists never
+			// panics, and every problem has a position.
+			h := Host{
+				LookupEnv: func(string) (string, bool) { return "not base64!", true },
+				ReadFile:  func(string) ([]byte, error) { return nil, os.ErrNotExist },
+				CPUs:      1,
+			}
+			if _, err = s.Check(h); err == nil {
+				return
+			}
 		}
 		var ve *ValidationError
 		var se *SyntaxError

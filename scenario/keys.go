@@ -10,7 +10,7 @@ var (
 	devicesKeys = []string{"count", "id", "first_index"}
 	connectKeys = []string{"rate", "max_in_flight", "timeout", "keep_alive", "clean_session", "reconnect"}
 	publishKeys = []string{"qos", "max_in_flight", "topic", "properties", "start_rate", "stages", "payload", "late_after", "max_lateness", "pacing"}
-	stageKeys   = []string{"duration", "rate", "interval"}
+	stageKeys   = []string{"duration", "rate", "interval", "pause"}
 	payloadKeys = []string{"size", "template"}
 	confirmKeys = []string{"type", "url", "ca_file", "server_name", "insecure_skip_verify", "sasl", "username", "password_env", "password_file", "sources", "credit", "client_id", "access_key_env", "access_secret_env", "instance_id", "consumer_group", "sign_method", "idle_timeout", "connection_string_env", "topic", "clients", "shared_group", "list_lost"}
 )

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +16,9 @@ import (
 // MaxFileSize is the largest scenario file Parse accepts, in bytes. Real
 // scenarios are a few kilobytes; the bound keeps parsing time small.
 const MaxFileSize = 64 << 10
+
+// utf8BOM is the UTF-8 encoding of U+FEFF, the byte-order mark.
+var utf8BOM = []byte("\ufeff")
 
 // Run-level defaults.
 const (
@@ -31,7 +35,8 @@ const (
 // The error wraps exactly one of ErrNotFound (the file cannot be read),
 // ErrSyntax (a *SyntaxError) or ErrInvalid (a *ValidationError listing
 // every problem). Load never panics, reads no environment variables and
-// opens no file but path: key and certificate files are read at run time.
+// opens no file but path: Scenario.Check checks key, certificate and CA
+// files and variables against the machine, through an injected Host.
 func Load(path string, sets []string) (*Scenario, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -54,6 +59,9 @@ func Parse(name string, data []byte, sets []string) (*Scenario, error) {
 			Msg: fmt.Sprintf("the file is %d bytes; a scenario is at most %d", len(data), MaxFileSize),
 			Fix: "check that this is a scenario file"}}}
 	}
+	// A UTF-8 byte-order mark (some Windows editors write one) is not part
+	// of the first key.
+	data = bytes.TrimPrefix(data, utf8BOM)
 	root, probs, err := parseYAML(name, data, func(t *token.Token) pos {
 		return pos{name, t.Position.Line, t.Position.Column}
 	})
@@ -70,6 +78,10 @@ func Parse(name string, data []byte, sets []string) (*Scenario, error) {
 	}
 	s.File = name
 	s.Warnings = d.warnings
+	s.positions = make(map[string]pos, len(d.vals))
+	for p := range d.vals {
+		s.positions[p] = d.at(p)
+	}
 	return s, nil
 }
 
@@ -121,6 +133,7 @@ func (d *decoder) scenario(root *node) *Scenario {
 	d.finishTarget(&s.Target)
 	d.finishAuth(&s.Auth, &s.Target)
 	d.finishDevices(&s.Devices, &s.Auth)
+	d.finishClientID(&s.Auth, &s.Devices)
 	d.finishConnect(&s.Connect, &s.Auth)
 	d.finishPublish(&s.Publish, &s.Devices, &s.Auth, &s.Target)
 	d.finishRun(s)

@@ -41,6 +41,7 @@ func TestDefaults(t *testing.T) {
 		Drain:      5 * time.Second,
 		AbortDelay: 10 * time.Second,
 	}
+	s.positions = nil // where keys are, for Check; not a setting
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", s, want)
 	}
@@ -118,9 +119,30 @@ publish:
     - {duration: 1m, rate: 30/min}
 duration: 2m
 `)
-	want := []Stage{{10 * time.Second, 500}, {20 * time.Second, 100}, {time.Minute, 0.5}}
+	want := []Stage{{Duration: 10 * time.Second, Rate: 500}, {Duration: 20 * time.Second, Rate: 100}, {Duration: time.Minute, Rate: 0.5}}
 	if !reflect.DeepEqual(s.Publish.Stages, want) || s.Publish.StartRate != 0 || s.Duration != 2*time.Minute {
 		t.Errorf("stages = %+v start %v duration %v", s.Publish.Stages, s.Publish.StartRate, s.Duration)
+	}
+}
+
+// A ramp down to 0/s sends messages and needs no marker; a pause after it
+// holds 0/s; a schedule of pauses only is valid but warned about.
+func TestPausesAndRampsToZero(t *testing.T) {
+	s := mustParse(t, `devices: {count: 10}
+publish:
+  stages:
+    - {duration: 1s, rate: 10/s}
+    - {duration: 2s, rate: 0/s}
+    - {duration: 3s, pause: true}
+    - {duration: 4s, rate: 20/s}
+`)
+	want := []Stage{{Duration: time.Second, Rate: 10}, {Duration: 2 * time.Second}, {Duration: 3 * time.Second, Pause: true}, {Duration: 4 * time.Second, Rate: 20}}
+	if !reflect.DeepEqual(s.Publish.Stages, want) || s.Duration != 10*time.Second || len(s.Warnings) != 0 {
+		t.Errorf("stages = %+v duration %v warnings %q", s.Publish.Stages, s.Duration, s.Warnings)
+	}
+	s = mustParse(t, "devices: {count: 10}\npublish:\n  stages: [{duration: 30s, pause: true}]\n")
+	if want := []string{"dir/t.yaml:3:11: publish.stages: every stage is a pause: the run sends no messages"}; !reflect.DeepEqual(s.Warnings, want) {
+		t.Errorf("warnings = %q, want %q", s.Warnings, want)
 	}
 }
 
@@ -187,7 +209,7 @@ func TestSets(t *testing.T) {
 	if s.Devices.Count != 500 || s.Devices.ID != "dev-{index}" {
 		t.Errorf("devices = %+v", s.Devices)
 	}
-	want := []Stage{{time.Second, 20}, {5 * time.Second, 50}}
+	want := []Stage{{Duration: time.Second, Rate: 20}, {Duration: 5 * time.Second, Rate: 50}}
 	if !reflect.DeepEqual(s.Publish.Stages, want) || s.Duration != 6*time.Second {
 		t.Errorf("stages = %+v duration %v", s.Publish.Stages, s.Duration)
 	}
@@ -208,6 +230,13 @@ func TestSets(t *testing.T) {
 		"auth.username={device}", "auth.client_id={index:03}")
 	if s.Auth.Username != "{device}" || s.Auth.ClientID != "{index:03}" {
 		t.Errorf("auth = %+v", s.Auth)
+	}
+	// A value that starts with a YAML block-scalar indicator (">", "|")
+	// cannot mean one on a single line: it is text, so a threshold
+	// expression needs no extra quotes.
+	s = mustParse(t, base, "thresholds.publish.rate_ratio=>= 0.99", "name=|x")
+	if len(s.Thresholds) != 1 || s.Thresholds[0].Expr != ">= 0.99" || s.Name != "|x" {
+		t.Errorf("thresholds = %+v, name %q", s.Thresholds, s.Name)
 	}
 	// Overrides replace file values, including a whole section.
 	s = mustParse(t, base+"connect: {rate: 5/s}\n", "connect={rate: 7/s, timeout: 2s}")
@@ -233,7 +262,7 @@ func TestSetProblems(t *testing.T) {
 		{"--set:4:1 publish.stages[5].rate", "index [5] is past the end of the list (1 items)"},
 		{"--set:5:1 publish.stages[0].rate.x", "key \"x\" is set inside a string, not a mapping"},
 		{"--set:6:24 thresholds.publish.p99", `unknown operator "<<"`},
-		{"--set:7:6 name", "invalid YAML"},
+		{"--set:7:6 name", `invalid YAML: sequence end token ']' not found — the value is read as YAML: to give it as text, quote it inside the shell's quotes, e.g. --set 'name="[oops"'`},
 	})
 	// A problem in the file and one in an override are both reported, the
 	// file's first.
@@ -295,6 +324,18 @@ auth: {type: none}
 	if s.Name != "my-run" || s.File != path || s.Target.TLS.CAFile != filepath.Join(dir, "certs", "ca.pem") {
 		t.Errorf("name %q file %q ca %q", s.Name, s.File, s.Target.TLS.CAFile)
 	}
+}
+
+// A UTF-8 byte-order mark, as some Windows editors write, is not part of
+// the first key.
+func TestByteOrderMarkIsIgnored(t *testing.T) {
+	s := mustParse(t, "\ufeff"+base)
+	if s.Devices.Count != 10 {
+		t.Errorf("devices.count = %d, want 10", s.Devices.Count)
+	}
+	// Positions still count from the first visible character.
+	got := parseProblems(t, "\ufeffdevices: {count: 0}\n"+base[len("devices: {count: 10}\n"):])
+	checkProblems(t, got, []want{{"1:18 devices.count", "out of range"}})
 }
 
 // Parsing does not change its input and gives the same result every time.

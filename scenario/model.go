@@ -34,6 +34,10 @@ type Scenario struct {
 	// are valid but probably unwise (plain TCP, unverified certificates).
 	// Show them before the run.
 	Warnings []string
+
+	// positions are where each key's value (or key) is in the scenario,
+	// by dotted path, for the problems Check reports.
+	positions map[string]pos
 }
 
 // Target kinds.
@@ -187,6 +191,10 @@ type Property struct{ Key, Value string }
 type Stage struct {
 	Duration time.Duration
 	Rate     float64 // fleet-wide messages per second (per-device interval forms are converted)
+	// Pause marks a deliberate stage without messages: Rate is 0 and so is
+	// the rate before it (validation guarantees both). A stage that is 0/s
+	// from start to end is refused unless it is a pause.
+	Pause bool
 }
 
 // Payload shapes each message body.

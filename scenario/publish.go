@@ -123,6 +123,8 @@ func (d *decoder) decodeStages(n *node, path string) []Stage {
 				stages[i].Rate, _ = d.rate(v, p, 0, false)
 			case "interval":
 				d.stages[i].interval, _ = d.duration(v, p, time.Millisecond, 24*time.Hour)
+			case "pause":
+				stages[i].Pause, _ = d.boolean(v, p)
 			}
 		})
 	}
@@ -145,6 +147,7 @@ func (d *decoder) finishPublish(pb *Publish, dv *Devices, a *Auth, t *Target) {
 	if !d.has("publish.start_rate") && len(pb.Stages) > 0 {
 		pb.StartRate = pb.Stages[0].Rate
 	}
+	d.checkSilentStages(pb)
 	if !d.has("publish.late_after") {
 		pb.LateAfter = DefaultLateAfter
 	}
@@ -218,6 +221,13 @@ func (d *decoder) finishStages(pb *Publish, dv *Devices) {
 		}
 		hasRate, hasInterval := d.given(p+".rate"), d.given(p+".interval")
 		switch {
+		case pb.Stages[i].Pause:
+			for _, k := range []string{"rate", "interval"} {
+				if d.given(p + "." + k) {
+					d.failKey(p+"."+k, "a pause sends nothing, so it takes no "+k,
+						"remove "+k+", or remove pause: true to send during this stage")
+				}
+			}
 		case hasRate && hasInterval:
 			d.failKey(p+".interval", "a stage takes a fleet-wide rate or a per-device interval, not both",
 				"remove interval (per device) or rate (fleet-wide)")
@@ -227,6 +237,48 @@ func (d *decoder) finishStages(pb *Publish, dv *Devices) {
 		case hasInterval && d.has(p+".interval"):
 			pb.Stages[i].Rate = float64(dv.Count) / info.interval.Seconds()
 		}
+	}
+}
+
+// checkSilentStages refuses a stage that is 0/s from its start to its end
+// unless it is marked as a pause, and a pause that would not be one. A
+// stage ramps from the rate before it, so "rate: 0/s" after a stage at
+// 500/s is a ramp down, and sends messages; "rate: 0/s" after 0/s (or as
+// the first stage, without a start_rate) sends none, which is a mistake
+// more often than a plan: a run that sends nothing measures nothing.
+func (d *decoder) checkSilentStages(pb *Publish) {
+	if d.bad["publish.stages"] || d.bad["publish.start_rate"] {
+		return
+	}
+	prev := pb.StartRate // defaulted to the first stage's rate
+	silent := true
+	for i, st := range pb.Stages {
+		p := d.stages[i].path
+		if d.bad[p] || d.bad[p+".rate"] || d.bad[p+".interval"] || d.bad[p+".pause"] {
+			return // reported; the rates after it are unknown
+		}
+		switch {
+		case st.Pause && prev > 0:
+			d.failKey(p+".pause", fmt.Sprintf("a pause holds 0/s, but the schedule is at %s when this stage starts (stages ramp from the rate before them)", FormatRate(prev)),
+				"ramp down first with a stage such as `- {duration: 5s, rate: 0/s}`, then pause")
+		case !st.Pause && prev == 0 && st.Rate == 0:
+			from := "the stage before it ends at 0/s"
+			if i == 0 {
+				from = "it is the first stage"
+				if d.has("publish.start_rate") {
+					from = "start_rate is 0/s"
+				}
+			}
+			d.fail(p+".rate", fmt.Sprintf("0/s from start to end (%s): this stage sends nothing", from),
+				"give a rate such as 500/s; for a deliberate pause write `- {duration: 30s, pause: true}`")
+		}
+		if st.Rate > 0 || prev > 0 {
+			silent = false
+		}
+		prev = st.Rate
+	}
+	if silent && len(pb.Stages) > 0 {
+		d.warn("publish.stages", "every stage is a pause: the run sends no messages")
 	}
 }
 

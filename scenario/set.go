@@ -24,12 +24,23 @@ type pathSeg struct {
 // YAML would read as a flow mapping but the user meant as text.
 var templateLike = regexp.MustCompile(`^[^\s:,\[\]]*\{[A-Za-z_][A-Za-z0-9_]*(:[0-9]+)?\}[^\s,\[\]]*$`)
 
+// textOnly reports whether a one-line override value starts with a YAML
+// indicator that has no meaning on one line: ">" and "|" open a block
+// scalar (whose text would be on the following lines), "@" and "`" are
+// reserved, "%" starts a directive. Such a value ("thresholds.x=>= 0.99")
+// can only be meant as text.
+func textOnly(value string) bool {
+	v := strings.TrimLeft(value, " ")
+	return v != "" && strings.ContainsRune(">|@`%", rune(v[0]))
+}
+
 // applySets applies "path=value" overrides to root (which may be nil for an
 // empty file) and returns the new root. The value is YAML ("500", "20/s",
 // "false", "{duration: 5s, rate: 1/s}"); a value that looks like a template
-// ("{device}") is taken as text. An empty value removes the key. Nodes
-// created by an override carry SetFile positions, so the decoder reports
-// problems in them (unknown keys included) against the override.
+// ("{device}") or starts with an indicator YAML cannot use on one line
+// (">= 0.99", see textOnly) is taken as text. An empty value removes the
+// key. Nodes created by an override carry SetFile positions, so the decoder
+// reports problems in them (unknown keys included) against the override.
 func (d *decoder) applySets(root *node, sets []string) *node {
 	for i, s := range sets {
 		line := i + 1
@@ -49,7 +60,7 @@ func (d *decoder) applySets(root *node, sets []string) *node {
 		var val *node // nil: remove
 		if value != "" {
 			valueCol := len(path) + 2
-			if templateLike.MatchString(value) {
+			if templateLike.MatchString(value) || textOnly(value) {
 				val = &node{kind: kScalar, typ: tString, text: value, pos: at(valueCol)}
 			} else {
 				v, probs, err := parseYAML(SetFile, []byte(value), func(t *token.Token) pos {
@@ -58,6 +69,7 @@ func (d *decoder) applySets(root *node, sets []string) *node {
 				if err != nil {
 					se := err.(*SyntaxError)
 					se.Problem.Line, se.Problem.Path = line, path
+					se.Problem.Fix = fmt.Sprintf(`the value is read as YAML: to give it as text, quote it inside the shell's quotes, e.g. --set '%s="%s"'`, path, value)
 					d.problems = append(d.problems, se.Problem)
 					continue
 				}

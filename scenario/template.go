@@ -53,15 +53,22 @@ func (e *TemplateError) Error() string { return e.Msg + " — " + e.Fix }
 // placeholder is "{name}" or "{index:06}" where name is letters, digits and
 // underscores; any other "{" is literal text, so JSON templates need no
 // escaping. Placeholders not in allowed are errors (*TemplateError) with a
-// suggestion. Only {index} takes a width. Adjacent literals are merged;
-// the result is never nil for a non-empty s. It is safe for concurrent use.
+// suggestion. Only {index} takes a width; a placeholder name followed by a
+// format that is not a width ("{index:x6}") is an error that names it.
+// Adjacent literals are merged; the result is never nil for a non-empty s.
+// It is safe for concurrent use.
 func ParseTemplate(s string, allowed ...string) ([]Segment, error) {
 	var segs []Segment
 	lit := 0 // start of the pending literal
 	for i := 0; i < len(s); {
-		name, width, n, ok := scanPlaceholder(s[i:])
+		ph, ok := scanPlaceholder(s[i:])
 		if !ok {
 			i++
+			continue
+		}
+		name, width := ph.name, ph.width
+		if ph.hasSpec && width < 0 && !contains(PayloadFields, name) {
+			i++ // "{key:value}" in a payload: text, not a placeholder
 			continue
 		}
 		if !contains(allowed, name) {
@@ -74,17 +81,21 @@ func ParseTemplate(s string, allowed ...string) ([]Segment, error) {
 			}
 			return nil, &TemplateError{i, fmt.Sprintf("unknown placeholder {%s}", name), fix}
 		}
-		if width >= 0 && name != FieldIndex {
+		if ph.hasSpec && name != FieldIndex {
 			return nil, &TemplateError{i, fmt.Sprintf("{%s} takes no width", name), fmt.Sprintf("write {%s}; only {index} can be padded, as {index:06}", name)}
 		}
+		if ph.hasSpec && width < 0 {
+			return nil, &TemplateError{i, fmt.Sprintf("{index:%s} has the format %q, which is not a width", ph.spec, ph.spec),
+				"write {index}, or {index:06} to pad with zeros to 6 digits (digits only after the colon)"}
+		}
 		if width > maxWidth {
-			return nil, &TemplateError{i, fmt.Sprintf("width %d of {index} is too large", width), fmt.Sprintf("use at most %d (an index has at most 10 digits)", maxWidth)}
+			return nil, &TemplateError{i, fmt.Sprintf("width %s of {index} is too large", ph.spec), fmt.Sprintf("use at most %d (an index has at most 10 digits)", maxWidth)}
 		}
 		if lit < i {
 			segs = append(segs, Segment{Literal: s[lit:i]})
 		}
 		segs = append(segs, Segment{Field: name, Width: max(width, 0)})
-		i += n
+		i += ph.n
 		lit = i
 	}
 	if lit < len(s) {
@@ -93,35 +104,64 @@ func ParseTemplate(s string, allowed ...string) ([]Segment, error) {
 	return segs, nil
 }
 
-// scanPlaceholder reports whether s starts with "{name}" or "{name:digits}",
-// returning the name, the width (-1 when none) and the length.
-func scanPlaceholder(s string) (name string, width, n int, ok bool) {
+// placeholder is what scanPlaceholder found at the start of a string.
+type placeholder struct {
+	name    string
+	spec    string // the text after the colon, when hasSpec
+	hasSpec bool
+	width   int // spec as a width; -1 when there is no spec or it is not digits
+	n       int // length of the placeholder in bytes
+}
+
+// maxSpecLen bounds the text after a placeholder's colon: longer runs are
+// literal text, not a mistyped format.
+const maxSpecLen = 16
+
+// scanPlaceholder reports whether s starts with "{name}" or "{name:spec}"
+// (spec without spaces, quotes or braces, at most maxSpecLen bytes).
+func scanPlaceholder(s string) (placeholder, bool) {
 	if len(s) < 3 || s[0] != '{' {
-		return "", 0, 0, false
+		return placeholder{}, false
 	}
 	i := 1
 	for i < len(s) && isIdent(s[i], i == 1) {
 		i++
 	}
 	if i == 1 || i == len(s) {
-		return "", 0, 0, false
+		return placeholder{}, false
 	}
-	name, width = s[1:i], -1
+	ph := placeholder{name: s[1:i], width: -1}
 	if s[i] == ':' {
 		j := i + 1
-		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		for j < len(s) && j-i-1 <= maxSpecLen && !strings.ContainsRune("{}\"' \t\n", rune(s[j])) {
 			j++
 		}
-		if j == i+1 || j == len(s) || j-i-1 > 4 {
-			return "", 0, 0, false
+		if j == len(s) || j-i-1 > maxSpecLen {
+			return placeholder{}, false
 		}
-		width, _ = strconv.Atoi(s[i+1 : j])
+		ph.spec, ph.hasSpec = s[i+1:j], true
+		if digitsOnly(ph.spec) {
+			ph.width = maxWidth + 1 // too large unless it parses below
+			if w, err := strconv.Atoi(ph.spec); err == nil && w <= maxWidth {
+				ph.width = w
+			}
+		}
 		i = j
 	}
 	if s[i] != '}' {
-		return "", 0, 0, false
+		return placeholder{}, false
 	}
-	return name, width, i + 1, true
+	ph.n = i + 1
+	return ph, true
+}
+
+func digitsOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func isIdent(c byte, first bool) bool {

@@ -21,7 +21,9 @@ func TestParseTemplate(t *testing.T) {
 		{"", nil},
 		// JSON braces are literal text; only {name} is a placeholder.
 		{`{"device":"{device}"}`, []Segment{{Literal: `{"device":"`}, {Field: "device"}, {Literal: `"}`}}},
-		{"{ device }{}{:1}{index:}{index", []Segment{{Literal: "{ device }{}{:1}{index:}{index"}}},
+		{"{ device }{}{:1}{index", []Segment{{Literal: "{ device }{}{:1}{index"}}},
+		// "{key:value}" with a name that is no placeholder is text too.
+		{"{mode:fast}{index:000006}", []Segment{{Literal: "{mode:fast}"}, {Field: "index", Width: 6}}},
 		{"{{seq}}", []Segment{{Literal: "{"}, {Field: "seq"}, {Literal: "}"}}},
 	}
 	for _, tt := range tests {
@@ -46,6 +48,13 @@ func TestParseTemplateErrors(t *testing.T) {
 		{"ab{seq:04}", PayloadFields, 2, "{seq} takes no width"},
 		{"{index:99}", IDFields, 0, "use at most 20"},
 		{"{index}", nil, 0, "placeholders cannot be used here"},
+		// A bad format spec is named, with the forms that work, rather
+		// than the placeholder being taken as text.
+		{"sim-{index:x6}", IDFields, 4, `{index:x6} has the format "x6", which is not a width — write {index}, or {index:06}`},
+		{"sim-{index:}", IDFields, 4, `{index:} has the format ""`},
+		{"sim-{index:6d}", IDFields, 4, `{index:6d} has the format "6d"`},
+		{"d/{device:06}", TopicFields, 2, "{device} takes no width"},
+		{"{index:123456}", IDFields, 0, "use at most 20"},
 	}
 	for _, tt := range tests {
 		_, err := ParseTemplate(tt.in, tt.allowed...)

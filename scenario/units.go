@@ -46,9 +46,10 @@ func ParseRate(s string) (float64, error) {
 	return f / per, nil
 }
 
-// FormatRate writes a per-second rate in the form ParseRate reads ("500/s").
+// FormatRate writes a per-second rate in the form ParseRate reads ("500/s",
+// "0.5/s", "1000000000/s"; never an exponent).
 func FormatRate(perSecond float64) string {
-	return strconv.FormatFloat(perSecond, 'g', -1, 64) + "/s"
+	return strconv.FormatFloat(perSecond, 'f', -1, 64) + "/s"
 }
 
 // ParseDuration parses a Go duration ("30s", "1m30s", "250ms"). A bare 0 is

@@ -70,6 +70,7 @@ func TestValidationPositions(t *testing.T) {
 	tests := []struct {
 		name string
 		src  string
+		sets []string // --set overrides, if any
 		want []want
 	}{{
 		name: "unknown key suggests the closest",
@@ -143,6 +144,65 @@ publish:
   stages: [{duration: 1s, rate: 10/s}]
 `,
 		want: []want{{"1:26 devices.id", `every device would get the id "sim"`}},
+	}, {
+		name: "one client id for the whole fleet",
+		src: `target: {kind: mqtt, host: 127.0.0.1}
+auth: {type: userpass, username: u, client_id: fleet}
+devices: {count: 200}
+publish:
+  stages: [{duration: 1s, rate: 10/s}]
+`,
+		want: []want{{"2:48 auth.client_id", `all 200 devices would connect with the client id "fleet", and a broker keeps one connection per client id: each connect would drop the device before it — remove auth.client_id to use the device id ({device}), or add {device} or {index} to it, e.g. "fleet-{index}"`}},
+	}, {
+		name: "one aliyun client id, set with --set",
+		src: `target: {kind: mqtt, host: 127.0.0.1}
+auth: {type: aliyun, product_key: pk, key_env: K}
+devices: {count: 2}
+publish:
+  stages: [{duration: 1s, rate: 10/s}]
+`,
+		sets: []string{"auth.client_id=c1"},
+		want: []want{{"--set:1:16 auth.client_id", `all 2 devices would connect with the client id "c1"`}},
+	}, {
+		name: "a stage at 0/s from start to end is refused unless it is a pause",
+		src: `devices: {count: 10}
+publish:
+  stages:
+    - {duration: 1s, rate: 0/s}
+    - {duration: 1s, rate: 10/s}
+    - {duration: 1s, rate: 0/s}
+    - {duration: 1s, rate: 0/s}
+`,
+		want: []want{
+			{"4:28 publish.stages[0].rate", "0/s from start to end (it is the first stage): this stage sends nothing — give a rate such as 500/s; for a deliberate pause write `- {duration: 30s, pause: true}`"},
+			{"7:28 publish.stages[3].rate", "(the stage before it ends at 0/s)"},
+		},
+	}, {
+		name: "a zero start_rate and a zero first stage",
+		src: `devices: {count: 10}
+publish:
+  start_rate: 0/s
+  stages: [{duration: 1s, rate: 0/s}]
+`,
+		want: []want{{"4:33 publish.stages[0].rate", "(start_rate is 0/s)"}},
+	}, {
+		name: "a zero rate set with --set",
+		src:  base,
+		sets: []string{"publish.stages[0].rate=0/s"},
+		want: []want{{"--set:1:24 publish.stages[0].rate", "this stage sends nothing"}},
+	}, {
+		name: "a pause must start at 0/s and takes no rate",
+		src: `devices: {count: 10}
+publish:
+  stages:
+    - {duration: 1s, rate: 10/s}
+    - {duration: 1s, pause: true}
+    - {duration: 1s, rate: 0/s, pause: true}
+`,
+		want: []want{
+			{"5:22 publish.stages[1].pause", "a pause holds 0/s, but the schedule is at 10/s when this stage starts"},
+			{"6:22 publish.stages[2].rate", "a pause sends nothing, so it takes no rate"},
+		},
 	}, {
 		name: "device id with a slash",
 		src: `devices: {count: 10, id: "a/{index}"}
@@ -537,7 +597,7 @@ name: two
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkProblems(t, parseProblems(t, tt.src), tt.want)
+			checkProblems(t, parseProblems(t, tt.src, tt.sets...), tt.want)
 		})
 	}
 }

@@ -45,7 +45,7 @@ func cmdRun(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "fleetbench run: give exactly one scenario file (e.g. fleetbench run scenarios/quickstart.yaml)")
 		return ExitUsage
 	}
-	sc, code := loadScenario(pos[0], sets, env)
+	sc, code := loadScenario(pos[0], sets, env, true)
 	if sc == nil {
 		return code
 	}
@@ -78,8 +78,9 @@ func cmdRun(ctx context.Context, args []string, env Env) int {
 	return r.run(ctx, *out)
 }
 
-// loadScenario loads and validates a scenario, printing every problem.
-func loadScenario(path string, sets []string, env Env) (*scenario.Scenario, int) {
+// loadScenario loads and validates a scenario, printing every problem;
+// onHost also checks it against this machine (checkOnHost).
+func loadScenario(path string, sets []string, env Env, onHost bool) (*scenario.Scenario, int) {
 	sc, err := scenario.Load(path, sets)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
@@ -90,6 +91,12 @@ func loadScenario(path string, sets []string, env Env) (*scenario.Scenario, int)
 	}
 	for _, w := range sc.Warnings {
 		fmt.Fprintln(env.Stderr, "warning:", w)
+	}
+	if !onHost {
+		return sc, ExitOK
+	}
+	if code := checkOnHost(sc, env); code != ExitOK {
+		return nil, code
 	}
 	return sc, ExitOK
 }
