@@ -70,6 +70,12 @@ type RunInfo struct {
 	Target            string    `json:"target"`             // "host:port" the devices connected to
 	TargetKind        string    `json:"target_kind"`        // "embedded" or "mqtt"
 	Hostname          string    `json:"hostname,omitempty"` // machine that ran the generator
+	// Overrides are the --set overrides of the run, in order ("path=value").
+	Overrides []string `json:"overrides,omitempty"`
+	// EffectiveScenario is the scenario the run used, as YAML: the file
+	// with Overrides applied (scenario.Effective). Empty without overrides:
+	// then it is the file itself (ScenarioSHA256).
+	EffectiveScenario string `json:"effective_scenario,omitempty"`
 }
 
 // ConfigEcho repeats the load the scenario asked for, so a summary can be
