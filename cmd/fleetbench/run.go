@@ -325,8 +325,16 @@ func (r *runner) setUpTarget() (*tls.Config, credential.Provider, error) {
 		if sc.Auth.Type != scenario.AuthAzureSAS {
 			return nil, nil, &configError{fmt.Errorf("the embedded hub enforces IoT Hub rules: auth.type must be azure-sas (got %q)", sc.Auth.Type)}
 		}
-		key := make([]byte, 32)
-		rand.Read(key)
+		// The scenario's key when it names one (so that other clients
+		// holding it can connect too), else a new one for this run.
+		key, given, err := credential.SharedKey(sc.Auth, credential.Sources{Env: env.LookupEnv, ReadFile: env.ReadFile})
+		if err != nil {
+			return nil, nil, &configError{err}
+		}
+		if !given {
+			key = make([]byte, 32)
+			rand.Read(key)
+		}
 		cfg := hub.Config{Dir: filepath.Join(r.dir, "hub"), HostName: sc.Auth.HubHost, AckDelay: sc.Target.AckDelay}
 		if sc.Confirm != nil && sc.Confirm.Type == scenario.ConfirmMQTT && sc.Confirm.URL == "" {
 			r.servicePassword = newServicePassword()
