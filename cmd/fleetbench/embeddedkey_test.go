@@ -52,7 +52,7 @@ func TestEmbeddedHubUsesTheScenariosKey(t *testing.T) {
 			}
 			host := r.hub.HostName()
 			token := credential.SASToken(credential.DeviceResourceURI(host, id), devKey, time.Now().Add(time.Hour), "")
-			o := mqtt.NewClientOptions().AddBroker("ssl://"+r.addr).SetClientID(id).
+			o := mqtt.NewClientOptions().AddBroker("ssl://" + r.addr).SetClientID(id).
 				SetUsername(credential.HubUsername(host, id, scenario.DefaultAPIVersion)).SetPassword(token.Reveal()).
 				SetTLSConfig(&tls.Config{RootCAs: r.hub.CAPool(), ServerName: "127.0.0.1"}).
 				SetAutoReconnect(false).SetConnectRetry(false).SetConnectTimeout(30 * time.Second)
