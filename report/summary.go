@@ -204,6 +204,14 @@ type Overhead struct {
 	GCCPUSeconds         float64 `json:"gc_cpu_seconds"` // the Go runtime's estimate of CPU spent collecting garbage (an overestimate)
 	GOMAXPROCS           int     `json:"gomaxprocs"`
 	HistogramMemoryBytes int64   `json:"histogram_memory_bytes"` // held by the recorder's histograms
+
+	// RunCPUSeconds is the whole process's user + system CPU from the
+	// run's start to its report (all phases, the embedded hub and consumer
+	// when in-process): what an outside measure of the process sees.
+	RunCPUSeconds float64 `json:"run_cpu_seconds,omitempty"`
+	// RunCPUMicrosPerMessage is RunCPUSeconds / sent, in µs: the
+	// whole-process figure beside the publish-phase CPUMicrosPerMessage.
+	RunCPUMicrosPerMessage float64 `json:"run_cpu_us_per_message,omitempty"`
 }
 
 // ThresholdResult is one evaluated pass/fail criterion.

@@ -177,6 +177,12 @@ publish: {qos: 1, stages: [{duration: 1s, rate: 10/s}]}
 	if s := readSummaryFile(t, out); s.Connect.Failed == 0 {
 		t.Errorf("report does not count the failures: %+v", s.Connect)
 	}
+	// What a failed run could not measure reads n/a, not a measured zero.
+	for _, bad := range []string{" 0µs/connect", "goroutines peak 0 "} {
+		if strings.Contains(r.stdout, bad) {
+			t.Errorf("the summary of a failed run reads %q:\n%s", bad, r.stdout)
+		}
+	}
 }
 
 func TestInterruptDrainsAndWritesPartialReport(t *testing.T) {

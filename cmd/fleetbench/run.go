@@ -150,6 +150,7 @@ func (r *runner) run(ctx context.Context, outDir string) int {
 	r.dir = outDir
 	sum := sha256.Sum256(r.scen.original)
 
+	cpu := newCPUMeter() // the run's CPU counts from here: hub, consumer and fleet
 	tlsCfg, creds, err := r.setUpTarget()
 	if err != nil {
 		var ce *configError
@@ -178,7 +179,6 @@ func (r *runner) run(ctx context.Context, outDir string) int {
 			return ExitUnreachable
 		}
 	}
-	cpu := newCPUMeter()
 	var f *fleet.Fleet
 	// While devices connect, the GC target follows the fleet's projected
 	// heap (internal/gctune) unless GOGC is set in the environment.
