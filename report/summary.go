@@ -70,6 +70,12 @@ type RunInfo struct {
 	Target            string    `json:"target"`             // "host:port" the devices connected to
 	TargetKind        string    `json:"target_kind"`        // "embedded" or "mqtt"
 	Hostname          string    `json:"hostname,omitempty"` // machine that ran the generator
+	// Overrides are the --set overrides of the run, in order ("path=value").
+	Overrides []string `json:"overrides,omitempty"`
+	// EffectiveScenario is the scenario the run used, as YAML: the file
+	// with Overrides applied (scenario.Effective). Empty without overrides:
+	// then it is the file itself (ScenarioSHA256).
+	EffectiveScenario string `json:"effective_scenario,omitempty"`
 }
 
 // ConfigEcho repeats the load the scenario asked for, so a summary can be
@@ -198,6 +204,14 @@ type Overhead struct {
 	GCCPUSeconds         float64 `json:"gc_cpu_seconds"` // the Go runtime's estimate of CPU spent collecting garbage (an overestimate)
 	GOMAXPROCS           int     `json:"gomaxprocs"`
 	HistogramMemoryBytes int64   `json:"histogram_memory_bytes"` // held by the recorder's histograms
+
+	// RunCPUSeconds is the whole process's user + system CPU from the
+	// run's start to its report (all phases, the embedded hub and consumer
+	// when in-process): what an outside measure of the process sees.
+	RunCPUSeconds float64 `json:"run_cpu_seconds,omitempty"`
+	// RunCPUMicrosPerMessage is RunCPUSeconds / sent, in µs: the
+	// whole-process figure beside the publish-phase CPUMicrosPerMessage.
+	RunCPUMicrosPerMessage float64 `json:"run_cpu_us_per_message,omitempty"`
 }
 
 // ThresholdResult is one evaluated pass/fail criterion.

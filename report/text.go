@@ -233,8 +233,13 @@ func (t *textWriter) overhead(s *Summary) {
 		mem += " (" + strings.Join(extra, ", ") + ")"
 	}
 	t.row("memory", mem)
-	t.row("cpu", fmt.Sprintf("%s/message   %s/connect   (%s in all, GOMAXPROCS %d)",
-		fmtMs(o.CPUMicrosPerMessage/1000), fmtMs(o.CPUMicrosPerConnect/1000), fmtMs(o.CPUSeconds*1000), o.GOMAXPROCS))
+	cpu := perUnit(o.CPUMicrosPerMessage, "message")
+	if o.RunCPUMicrosPerMessage > 0 {
+		cpu += fmt.Sprintf(" (publish phase), %s over the whole run (%s)",
+			perUnit(o.RunCPUMicrosPerMessage, "message"), fmtMs(o.RunCPUSeconds*1000))
+	}
+	t.row("cpu", fmt.Sprintf("%s   %s   (%s in all, GOMAXPROCS %d)",
+		cpu, perUnit(o.CPUMicrosPerConnect, "connect"), fmtMs(o.CPUSeconds*1000), o.GOMAXPROCS))
 	if o.SwitchesPerMessage > 0 || o.SwitchesPerConnect > 0 {
 		t.row("switches", fmt.Sprintf("%.2f/message   %.2f/connect   (threads put to sleep or preempted)",
 			o.SwitchesPerMessage, o.SwitchesPerConnect))
@@ -243,7 +248,20 @@ func (t *textWriter) overhead(s *Summary) {
 	if o.GCCPUSeconds > 0 {
 		gc += " (" + fmtMs(o.GCCPUSeconds*1000) + " CPU)"
 	}
-	t.row("runtime", join("goroutines peak "+fmtCount(int64(o.GoroutinesPeak)), gc))
+	peak := "n/a" // not sampled
+	if o.GoroutinesPeak > 0 {
+		peak = fmtCount(int64(o.GoroutinesPeak))
+	}
+	t.row("runtime", join("goroutines peak "+peak, gc))
+}
+
+// perUnit is a CPU cost in µs as "12.3µs/message", or "n/a per message"
+// when it was not measured (0: nothing sent, no connect phase).
+func perUnit(micros float64, unit string) string {
+	if micros <= 0 {
+		return "n/a per " + unit
+	}
+	return fmtMs(micros/1000) + "/" + unit
 }
 
 func (t *textWriter) thresholds(s *Summary) {

@@ -31,14 +31,16 @@ const usage = `fleetbench — load generator for IoT device fleets
 Usage:
   fleetbench run SCENARIO [--out DIR] [--set path=value ...]   run a scenario and write its report
   fleetbench validate SCENARIO [--set path=value ...]          check a scenario without running it
-  fleetbench hub [--addr 127.0.0.1:8883] [--dir DIR]             run the embedded IoT hub on its own
+  fleetbench hub [--addr 127.0.0.1:8883] [--dir DIR] [--key-kind group|device]
+                 [--host-name NAME] [--ack-delay D]             run the embedded IoT hub on its own
   fleetbench report RUN_DIR [--format text|json|markdown|html|junit]   re-render a saved run
   fleetbench compare BASE NEW [--max-regression publish.p99=10% ...]   regression report of two runs
   fleetbench version                                             print the version
 
-Run 'fleetbench COMMAND --help' for a command's flags.
-Exit codes: 0 ok, 1 run failed, 2 usage, 3 scenario invalid, 4 target unreachable,
-5 threshold failed, 6 regression (compare), 130 interrupted.
+Run 'fleetbench COMMAND --help' for a command's flags (e.g. 'fleetbench hub --help').
+Exit codes: 0 ok, 1 run failed, 2 usage, 3 scenario invalid,
+4 target unreachable or confirm consumer not attached, 5 threshold failed,
+6 regression (compare), 7 run directory not writable, 130 interrupted.
 `
 
 // Run executes one fleetbench command line and returns the exit code.
@@ -101,22 +103,32 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// newFlagSet returns a flag set that prints its help to env.Stdout on
-// --help and usage errors to env.Stderr.
+// newFlagSet returns a flag set for one command. Parse errors go to
+// env.Stderr; flagExit prints the command's help, to env.Stdout for
+// --help (asked for: exit 0) and to env.Stderr after a usage error. The
+// set's name is the synopsis ("run SCENARIO [--out DIR] ..."), which the
+// help prints.
 func newFlagSet(name, synopsis string, env Env) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs := flag.NewFlagSet(synopsis, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: fleetbench %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() {} // printed by flagExit, which knows whether help was asked for
 	return fs
 }
 
-// flagExit maps a flag parsing error to an exit code (--help is success).
+// printHelp writes the command's synopsis and flags to w.
+func printHelp(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage: fleetbench %s\n\nFlags:\n", fs.Name())
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// flagExit maps a flag parsing error to an exit code after printing the
+// command's help: --help is success, on stdout.
 func flagExit(fs *flag.FlagSet, err error, env Env) int {
 	if errors.Is(err, flag.ErrHelp) {
+		printHelp(env.Stdout, fs)
 		return ExitOK
 	}
+	printHelp(env.Stderr, fs)
 	return ExitUsage
 }

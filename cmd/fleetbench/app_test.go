@@ -71,8 +71,34 @@ func TestUsageErrorsExit2(t *testing.T) {
 			t.Errorf("%q: exit %d, want %d (stderr %q)", args, r.code, ExitUsage, r.stderr)
 		}
 	}
-	if r := run(t, context.Background(), Env{}, "run", "--help"); r.code != ExitOK || !strings.Contains(r.stderr, "--out") {
-		t.Errorf("run --help: exit %d, output %q", r.code, r.stderr)
+}
+
+// Help that was asked for goes to stdout with exit 0, like the top-level
+// --help; after a usage error it goes to stderr.
+func TestHelpGoesToStdout(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"run", "--help"}, {"validate", "-h"}, {"hub", "--help"}, {"report", "--help"}, {"compare", "--help"}} {
+		r := run(t, context.Background(), Env{}, args...)
+		if r.code != ExitOK || !strings.Contains(r.stdout, "Usage") || r.stderr != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q: want the help on stdout, exit 0", args, r.code, r.stdout, r.stderr)
+		}
+	}
+	if r := run(t, context.Background(), Env{}, "run", "--help"); !strings.Contains(r.stdout, "--out") {
+		t.Errorf("run --help does not list --out:\n%s", r.stdout)
+	}
+	r := run(t, context.Background(), Env{}, "run", "--no-such-flag")
+	if r.code != ExitUsage || r.stdout != "" || !strings.Contains(r.stderr, "no-such-flag") || !strings.Contains(r.stderr, "Usage") {
+		t.Errorf("usage error: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// The top-level help shows the hub's flags and where to find them all,
+// and names every exit code.
+func TestTopLevelHelpShowsHubFlagsAndExitCodes(t *testing.T) {
+	r := run(t, context.Background(), Env{}, "--help")
+	for _, want := range []string{"--ack-delay", "--key-kind", "fleetbench hub --help", "confirm consumer", "7 run directory"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("top-level help lacks %q:\n%s", want, r.stdout)
+		}
 	}
 }
 
@@ -150,6 +176,12 @@ publish: {qos: 1, stages: [{duration: 1s, rate: 10/s}]}
 	}
 	if s := readSummaryFile(t, out); s.Connect.Failed == 0 {
 		t.Errorf("report does not count the failures: %+v", s.Connect)
+	}
+	// What a failed run could not measure reads n/a, not a measured zero.
+	for _, bad := range []string{" 0µs/connect", "goroutines peak 0 "} {
+		if strings.Contains(r.stdout, bad) {
+			t.Errorf("the summary of a failed run reads %q:\n%s", bad, r.stdout)
+		}
 	}
 }
 

@@ -7,8 +7,9 @@ const (
 	ExitRunFailed       = 1   // the run completed with errors (failed connects or messages), or could not be carried out
 	ExitUsage           = 2   // bad command line
 	ExitInvalidScenario = 3   // the scenario file is missing, malformed or invalid
-	ExitUnreachable     = 4   // no device could connect: target down, TLS not trusted, credentials refused
+	ExitUnreachable     = 4   // no device could connect (target down, TLS not trusted, credentials refused), or the confirm consumer could not attach
 	ExitThresholds      = 5   // the run completed but a threshold failed
 	ExitRegression      = 6   // compare: the new run is worse than the base
+	ExitOutput          = 7   // the run directory (--out) cannot be written: nothing ran, or the report went to a fallback directory
 	ExitInterrupted     = 130 // interrupted (Ctrl-C / SIGTERM); the partial report was written
 )

@@ -16,28 +16,36 @@ import (
 )
 
 // cpuMeter records the process's CPU time and thread switches, and the
-// connection attempts so far, at each phase boundary, so that CPU per
-// message covers the publish phase only and CPU per connect the connect
-// phase only. Safe for concurrent use.
+// connection attempts so far, at the run's start and at each phase
+// boundary, so that CPU per message covers the publish phase only, CPU per
+// connect the connect phase only, and the run's CPU the whole process from
+// the run's start to its report. It also keeps the peak goroutine count,
+// sampled at each boundary and by the progress ticker. Safe for concurrent
+// use.
 type cpuMeter struct {
 	mu       sync.Mutex
+	begin    processUsage // when the run started (before the hub and the consumer)
 	at       map[fleet.Phase]processUsage
 	attempts map[fleet.Phase]int64
 	peakGo   int
 }
 
 func newCPUMeter() *cpuMeter {
-	return &cpuMeter{at: map[fleet.Phase]processUsage{}, attempts: map[fleet.Phase]int64{}}
+	return &cpuMeter{begin: processUsageNow(), at: map[fleet.Phase]processUsage{}, attempts: map[fleet.Phase]int64{}}
 }
 
 // mark notes phase p's start: the CPU used and threads switched so far and
-// the connection attempts made so far.
+// the connection attempts made so far. It samples the goroutines too: a
+// phase boundary is where their count peaks (every device connected, no
+// device stopped yet), which a run shorter than the sampling tick would
+// otherwise miss.
 func (c *cpuMeter) mark(p fleet.Phase, attempts int64) {
 	u := processUsageNow()
 	c.mu.Lock()
 	c.at[p] = u
 	c.attempts[p] = attempts
 	c.mu.Unlock()
+	c.sampleGoroutines()
 }
 
 func (c *cpuMeter) sampleGoroutines() {
@@ -93,15 +101,18 @@ func currentRSS() int64 { return procStatus("VmRSS") }
 // overhead fills what the generator itself cost. Memory per device is the
 // process's peak RSS growth over the run divided by the devices connected at
 // the peak; CPU per message is the CPU spent in the publish phase divided by
-// messages sent.
+// messages sent, and beside it the whole process's CPU over the run (what
+// an outside measure of the process sees) divided by messages sent.
 func overhead(rec *report.Recorder, s *report.Summary, c *cpuMeter, baseRSS int64) report.Overhead {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
+	now := processUsageNow()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	o := report.Overhead{
 		PeakRSSBytes:         procStatus("VmHWM"),
-		CPUSeconds:           processUsageNow().cpu.Seconds(),
+		CPUSeconds:           now.cpu.Seconds(),
+		RunCPUSeconds:        (now.cpu - c.begin.cpu).Seconds(),
 		GoroutinesPeak:       c.peakGo,
 		GCCycles:             int64(ms.NumGC),
 		GCCPUSeconds:         gcCPU(),
@@ -112,6 +123,9 @@ func overhead(rec *report.Recorder, s *report.Summary, c *cpuMeter, baseRSS int6
 		o.BytesPerDevice = float64(o.PeakRSSBytes-baseRSS) / float64(peak)
 		o.PeakRSSPerDevice = float64(o.PeakRSSBytes) / float64(peak)
 	}
+	if n := float64(s.Publish.Sent); n > 0 {
+		o.RunCPUMicrosPerMessage = float64((now.cpu - c.begin.cpu).Microseconds()) / n
+	}
 	start, ok1 := c.at[fleet.PhasePublish]
 	end, ok2 := c.at[fleet.PhaseDrain]
 	if n := float64(s.Publish.Sent); ok1 && ok2 && n > 0 {
@@ -119,10 +133,14 @@ func overhead(rec *report.Recorder, s *report.Summary, c *cpuMeter, baseRSS int6
 		o.SwitchesPerMessage = float64(end.switches-start.switches) / n
 	}
 	// The connect phase ends where publishing starts, or where draining
-	// does when the run never got to publish (interrupted, aborted).
+	// does when the run never got to publish (interrupted), or where the
+	// run ended (no device could connect).
 	connectEnd := fleet.PhasePublish
-	if _, ok := c.at[connectEnd]; !ok {
-		connectEnd = fleet.PhaseDrain
+	for _, p := range []fleet.Phase{fleet.PhasePublish, fleet.PhaseDrain, fleet.PhaseDone} {
+		if _, ok := c.at[p]; ok {
+			connectEnd = p
+			break
+		}
 	}
 	cstart, ok1 := c.at[fleet.PhaseConnect]
 	cend, ok2 := c.at[connectEnd]

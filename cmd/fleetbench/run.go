@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,7 +25,6 @@ import (
 	"github.com/fleetbench/fleetbench/hub"
 	"github.com/fleetbench/fleetbench/internal/gctune"
 	"github.com/fleetbench/fleetbench/report"
-	"github.com/fleetbench/fleetbench/report/output"
 	"github.com/fleetbench/fleetbench/scenario"
 )
 
@@ -48,6 +48,12 @@ func cmdRun(ctx context.Context, args []string, env Env) int {
 	sc, code := loadScenario(pos[0], sets, env, true)
 	if sc == nil {
 		return code
+	}
+	scen := scenarioCopy{file: pos[0], overrides: sets}
+	scen.original, _ = env.ReadFile(pos[0])
+	if scen.effective, err = scenario.Effective(pos[0], scen.original, sets); err != nil {
+		fmt.Fprintln(env.Stderr, err) // Load accepted the same input: cannot happen
+		return ExitInvalidScenario
 	}
 	if *cpuProfile != "" {
 		pf, err := os.Create(*cpuProfile)
@@ -74,7 +80,7 @@ func cmdRun(ctx context.Context, args []string, env Env) int {
 			}
 		}()
 	}
-	r := &runner{env: env, sc: sc, progress: *progress}
+	r := &runner{env: env, sc: sc, scen: scen, progress: *progress}
 	return r.run(ctx, *out)
 }
 
@@ -105,6 +111,7 @@ func loadScenario(path string, sets []string, env Env, onHost bool) (*scenario.S
 type runner struct {
 	env      Env
 	sc       *scenario.Scenario
+	scen     scenarioCopy // what the run directory keeps of the scenario
 	progress time.Duration
 
 	dir             string
@@ -136,17 +143,21 @@ func (r *runner) run(ctx context.Context, outDir string) int {
 	if outDir == "" {
 		outDir = filepath.Join("runs", sc.Name+"-"+runID)
 	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		fmt.Fprintf(env.Stderr, "fleetbench: cannot create the output directory %s: %v (choose another with --out)\n", outDir, err)
-		return ExitRunFailed
+	// The run directory must take the results before anyone connects: a
+	// finished run must never find it cannot write them.
+	removed, err := prepareRunDir(outDir, r.scen)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "fleetbench: cannot write the run directory %s: %v — nothing was run (choose another directory with --out, or make it writable)\n", outDir, err)
+		return ExitOutput
+	}
+	if len(removed) > 0 {
+		fmt.Fprintf(env.Stderr, "fleetbench: %s held an earlier run: removed its %d files (%s) so that they cannot be mistaken for this run's\n",
+			outDir, len(removed), strings.Join(removed, ", "))
 	}
 	r.dir = outDir
-	scenarioBytes, _ := env.ReadFile(sc.File)
-	sum := sha256.Sum256(scenarioBytes)
-	if len(scenarioBytes) > 0 {
-		_ = os.WriteFile(filepath.Join(outDir, "scenario.yaml"), scenarioBytes, 0o644)
-	}
+	sum := sha256.Sum256(r.scen.original)
 
+	cpu := newCPUMeter() // the run's CPU counts from here: hub, consumer and fleet
 	tlsCfg, creds, err := r.setUpTarget()
 	if err != nil {
 		var ce *configError
@@ -175,7 +186,6 @@ func (r *runner) run(ctx context.Context, outDir string) int {
 			return ExitUnreachable
 		}
 	}
-	cpu := newCPUMeter()
 	var f *fleet.Fleet
 	// While devices connect, the GC target follows the fleet's projected
 	// heap (internal/gctune) unless GOGC is set in the environment.
@@ -246,6 +256,10 @@ func (r *runner) run(ctx context.Context, outDir string) int {
 		Started: started, Ended: time.Now(),
 		ConnectPhaseMs: ms(ph.ConnectEnd), PublishPhaseMs: ms(ph.PublishEnd - ph.PublishStart),
 		DrainPhaseMs: ms(ph.DrainEnd - ph.PublishEnd), Target: r.addr, TargetKind: sc.Target.Kind,
+		Overrides: r.scen.overrides,
+	}
+	if len(r.scen.overrides) > 0 {
+		info.EffectiveScenario = string(r.scen.effective)
 	}
 	info.Hostname, _ = os.Hostname()
 	s := report.Build(rec.Result(end), info, configEcho(sc))
@@ -296,11 +310,10 @@ func (r *runner) run(ctx context.Context, outDir string) int {
 	case len(sc.Thresholds) == 0 && hadErrors:
 		code = ExitRunFailed
 	}
-	if err := r.writeReport(s); err != nil {
-		fmt.Fprintln(env.Stderr, "fleetbench: writing the report:", err)
-		if code == ExitOK {
-			code = ExitRunFailed
-		}
+	// An output problem is not the run's: it has its own message and exit
+	// code, and never hides the run's verdict.
+	if !r.writeReport(s) && code == ExitOK {
+		code = ExitOutput
 	}
 	switch {
 	case code == ExitRunFailed && runErr == nil:
@@ -319,8 +332,16 @@ func (r *runner) setUpTarget() (*tls.Config, credential.Provider, error) {
 		if sc.Auth.Type != scenario.AuthAzureSAS {
 			return nil, nil, &configError{fmt.Errorf("the embedded hub enforces IoT Hub rules: auth.type must be azure-sas (got %q)", sc.Auth.Type)}
 		}
-		key := make([]byte, 32)
-		rand.Read(key)
+		// The scenario's key when it names one (so that other clients
+		// holding it can connect too), else a new one for this run.
+		key, given, err := credential.SharedKey(sc.Auth, credential.Sources{Env: env.LookupEnv, ReadFile: env.ReadFile})
+		if err != nil {
+			return nil, nil, &configError{err}
+		}
+		if !given {
+			key = make([]byte, 32)
+			rand.Read(key)
+		}
 		cfg := hub.Config{Dir: filepath.Join(r.dir, "hub"), HostName: sc.Auth.HubHost, AckDelay: sc.Target.AckDelay}
 		if sc.Confirm != nil && sc.Confirm.Type == scenario.ConfirmMQTT && sc.Confirm.URL == "" {
 			r.servicePassword = newServicePassword()
@@ -419,18 +440,36 @@ func (e *configError) Error() string { return e.err.Error() }
 func (e *configError) Unwrap() error { return e.err }
 
 // writeReport writes every output of the run into its directory (see
-// docs/outputs.md), prints the text summary, and appends the Markdown
-// summary to $GITHUB_STEP_SUMMARY when that is set.
-func (r *runner) writeReport(s *report.Summary) error {
-	err := output.WriteAll(r.dir, s)
+// docs/outputs.md), or a fallback directory when that fails, prints the
+// text summary, and appends the Markdown summary to $GITHUB_STEP_SUMMARY
+// when that is set (failing that is a warning). It reports whether the
+// outputs are where the run was told to put them.
+func (r *runner) writeReport(s *report.Summary) bool {
+	wroteTo, err := writeOutputs(r.dir, s, r.scen)
 	if path, ok := r.env.LookupEnv("GITHUB_STEP_SUMMARY"); ok && path != "" {
-		if f, ferr := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); ferr != nil {
-			err = errors.Join(err, fmt.Errorf("GITHUB_STEP_SUMMARY: %w", ferr))
-		} else {
-			err = errors.Join(err, report.WriteMarkdown(f, s), f.Close())
+		if serr := appendStepSummary(path, s); serr != nil {
+			fmt.Fprintf(r.env.Stderr, "fleetbench: warning: cannot append the Markdown summary to $GITHUB_STEP_SUMMARY: %v (the run's own files are unaffected)\n", serr)
 		}
 	}
-	return errors.Join(err, report.WriteText(r.env.Stdout, s))
+	_ = report.WriteText(r.env.Stdout, s)
+	switch {
+	case err == nil:
+		return true
+	case wroteTo != "":
+		fmt.Fprintf(r.env.Stderr, "fleetbench: cannot write the report to %s: %v\nfleetbench: the report is in %s instead (the run itself is judged above)\n", r.dir, err, wroteTo)
+	default:
+		fmt.Fprintf(r.env.Stderr, "fleetbench: cannot write the report anywhere: %v (only the summary above remains)\n", err)
+	}
+	return false
+}
+
+// appendStepSummary appends the Markdown summary to the file at path.
+func appendStepSummary(path string, s *report.Summary) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	return errors.Join(report.WriteMarkdown(f, s), f.Close())
 }
 
 func configEcho(sc *scenario.Scenario) report.ConfigEcho {

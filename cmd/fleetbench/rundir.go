@@ -1,0 +1,112 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/fleetbench/fleetbench/report"
+	"github.com/fleetbench/fleetbench/report/output"
+)
+
+// Files of the run directory besides the reports (docs/outputs.md).
+const (
+	scenarioFileName         = "scenario.yaml"          // the effective scenario: the file with its --set overrides applied
+	originalScenarioFileName = "scenario.original.yaml" // the file as given, when overrides changed it
+	hubDirName               = "hub"                    // the embedded hub's CA and server certificate
+)
+
+// ownFiles are the names fleetbench itself writes in a run directory,
+// relative to it: the reports of every latency family, the scenario files
+// and the embedded hub's certificates. Only these are ever removed from a
+// reused --out.
+func ownFiles() []string {
+	every := &report.Summary{Histograms: map[string]string{}}
+	for _, h := range []string{report.HistConnect, report.HistPublish, report.HistPublishUncorrected,
+		report.HistLateness, report.HistE2E, report.HistE2EDeviceToHub} {
+		every.Histograms[h] = ""
+	}
+	names := output.FileNames(every)
+	names = append(names, scenarioFileName, originalScenarioFileName)
+	for _, f := range []string{"ca.pem", "server.pem", "server-key.pem"} {
+		names = append(names, filepath.Join(hubDirName, f))
+	}
+	return names
+}
+
+// scenarioCopy is what a run saves of its scenario.
+type scenarioCopy struct {
+	file      string   // the scenario file as given on the command line
+	original  []byte   // its bytes
+	effective []byte   // the scenario after the overrides (scenario.Effective)
+	overrides []string // the --set overrides, in order
+}
+
+// effectiveFile is scenario.yaml's content: the effective scenario under a
+// comment that says where it came from, so the run directory alone
+// reproduces the run (`fleetbench run RUN_DIR/scenario.yaml`).
+func (c scenarioCopy) effectiveFile() []byte {
+	if len(c.overrides) == 0 {
+		return c.original // unchanged: keep the file with its comments
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# The scenario this run used: %s with these overrides applied\n", c.file)
+	fmt.Fprintf(&b, "# (the file as given is %s; relative file names resolve against its directory):\n", originalScenarioFileName)
+	for _, s := range c.overrides {
+		fmt.Fprintf(&b, "#   --set %s\n", strings.ReplaceAll(s, "\n", " "))
+	}
+	b.Write(c.effective)
+	return []byte(b.String())
+}
+
+// prepareRunDir makes dir ready for a run before anyone connects: it
+// creates it, removes the files an earlier run left there (only the names
+// fleetbench writes, see ownFiles, so a stale e2e.hlog never sits beside
+// a new run), and writes the scenario. That write is the check that the
+// directory is writable. It returns the names it removed.
+func prepareRunDir(dir string, sc scenarioCopy) (removed []string, err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	for _, name := range ownFiles() {
+		switch err := os.Remove(filepath.Join(dir, name)); {
+		case err == nil:
+			removed = append(removed, name)
+		case !errors.Is(err, fs.ErrNotExist):
+			return removed, fmt.Errorf("removing %s left by an earlier run: %w", name, err)
+		}
+	}
+	_ = os.Remove(filepath.Join(dir, hubDirName)) // only when empty
+	if err := os.WriteFile(filepath.Join(dir, scenarioFileName), sc.effectiveFile(), 0o644); err != nil {
+		return removed, err
+	}
+	if len(sc.overrides) > 0 {
+		if err := os.WriteFile(filepath.Join(dir, originalScenarioFileName), sc.original, 0o644); err != nil {
+			return removed, err
+		}
+	}
+	return removed, nil
+}
+
+// writeOutputs writes every report file of s into dir. When that fails it
+// writes them to a new temporary directory instead, so a finished run's
+// results are never lost, and returns where they went with the first
+// error.
+func writeOutputs(dir string, s *report.Summary, scen scenarioCopy) (wroteTo string, err error) {
+	err = output.WriteAll(dir, s)
+	if err == nil {
+		return dir, nil
+	}
+	fallback, ferr := os.MkdirTemp("", "fleetbench-"+s.Run.Scenario+"-*")
+	if ferr == nil {
+		ferr = output.WriteAll(fallback, s)
+	}
+	if ferr == nil {
+		_ = os.WriteFile(filepath.Join(fallback, scenarioFileName), scen.effectiveFile(), 0o644)
+		return fallback, err
+	}
+	return "", errors.Join(err, fmt.Errorf("and the fallback directory: %w", ferr))
+}
