@@ -292,14 +292,17 @@ loop:
 		conn.Write(disconnectPacket)
 	}
 	conn.Close()
-	if lost > 0 {
-		d.shard.Failed(lost)
+	if lost > 0 && reason != endStop {
+		// Sent, and the connection they were awaiting a PUBACK on is
+		// gone: unacknowledged (whatever is still in flight when the run
+		// stops is too, with no count apart).
+		d.shard.UnackedOnDisconnect(lost)
 	}
 	switch {
 	case reason == endRenew:
 		f.startReconnect(d, 0)
 	case reason == endLost:
-		d.shard.Disconnected()
+		d.shard.Disconnected(report.DisconnectLost)
 		f.noteDrop(failure)
 		if sc.Connect.Reconnect {
 			f.startReconnect(d, 1)
@@ -341,6 +344,12 @@ func (d *device) publishDue(conn net.Conn, now time.Duration, qos1 bool) error {
 		d.shard.Sent(at, sent, f.sc.Publish.QoS)
 		d.lastWrite = sent
 		if _, err := conn.Write(d.frame.buf); err != nil {
+			// The write failed: this message never left. (The session
+			// ends; what is still in flight is unacknowledged.)
+			if qos1 {
+				d.infl.release(pid)
+			}
+			d.shard.Failed(f.sc.Publish.QoS)
 			return err
 		}
 		now = sent
