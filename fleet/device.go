@@ -313,21 +313,23 @@ loop:
 var errPingTimeout = errors.New("no PINGRESP within the keep-alive interval")
 
 // publishDue writes every message whose intended time has come, as far as
-// the in-flight limit allows. Messages more than
-// MaxLateness behind are skipped and counted missed: they never get a
-// sequence number, so sequence numbers 0..seq-1 are exactly what was written.
+// the in-flight limit allows, until the drain's end (sendEnd). Messages more
+// than MaxLateness behind are skipped and counted missed: they never get a
+// sequence number, so sequence numbers 0..seq-1 are exactly what was
+// written. When the pacer writes (the connection's noWait is set) it stops
+// as soon as a write spills into the backlog: the session, poked, sends the
+// rest, so a device far behind never queues more than a message there.
 //
 // The caller holds d.send.
 func (d *device) publishDue(conn net.Conn, now time.Duration, qos1 bool) error {
 	f := d.f
 	for {
 		at, ok := f.messageTime(d.slot, d.k)
-		if !ok || at > now {
+		if !ok || at > now || now >= time.Duration(f.sendEnd.Load()) {
 			return nil
 		}
 		if now-at > f.sc.Publish.MaxLateness {
-			d.shard.Missed(1)
-			d.k++
+			d.skipTooLate(now)
 			continue
 		}
 		if qos1 && d.infl.full() {
@@ -335,6 +337,9 @@ func (d *device) publishDue(conn net.Conn, now time.Duration, qos1 bool) error {
 		}
 		var pid uint16
 		sent := f.since()
+		if sent >= time.Duration(f.sendEnd.Load()) {
+			return nil // a write that waited took us past the drain's end
+		}
 		if qos1 {
 			pid = d.infl.take(at, sent)
 		}
@@ -352,8 +357,28 @@ func (d *device) publishDue(conn net.Conn, now time.Duration, qos1 bool) error {
 			d.shard.Failed(f.sc.Publish.QoS)
 			return err
 		}
+		if d.wire.noWait.Load() && !d.wire.clear() {
+			return nil // spilled: the session sends the rest
+		}
 		now = sent
 	}
+}
+
+// skipTooLate counts missed, at once, this device's messages that are more
+// than MaxLateness behind now (at least its next one, which is): a device
+// far behind skips them without a step per message. It never skips one
+// that is not that late. The caller holds d.send; the publish phase has
+// started.
+func (d *device) skipTooLate(now time.Duration) {
+	f := d.f
+	ps := time.Duration(f.pubStart.Load())
+	before := min(now-f.sc.Publish.MaxLateness, time.Duration(f.pubEnd.Load())) - ps
+	// Fleet messages 0..c-1 are intended before `before`; one fewer, so
+	// that rounding never passes over a message within max_lateness.
+	c := f.sched.CountBefore(before) - 1
+	k := max(PerDevice(c, d.slot, len(f.devices)), d.k+1)
+	d.shard.Missed(int(k - d.k))
+	d.k = k
 }
 
 // paceSend is the pacer sending this device's due messages itself, which

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"sync"
@@ -79,6 +80,9 @@ type Fleet struct {
 	epoch    atomic.Uint64 // bumped after each phase change, then devices are woken
 	pubStart atomic.Int64  // offset of the publish phase's start; -1 before it
 	pubEnd   atomic.Int64  // messages intended at or after this offset are not sent
+	// sendEnd is the offset from which nothing is sent at all: the end of
+	// the drain, set when the publish window closes; MaxInt64 before.
+	sendEnd  atomic.Int64
 	stopping atomic.Bool
 
 	runCtx    context.Context // cancelled when the fleet stops: aborts dials and back-offs
@@ -109,6 +113,7 @@ func New(cfg Config) (*Fleet, error) {
 	}
 	f.pubStart.Store(-1)
 	f.pubEnd.Store(-1)
+	f.sendEnd.Store(math.MaxInt64)
 	if f.tls != nil && f.cert != nil {
 		f.tls = f.withDeviceCertificates(f.tls)
 	}
@@ -176,7 +181,10 @@ type Phases struct {
 }
 
 // Run connects the fleet, publishes for the scenario's duration, drains
-// acknowledgements for up to the drain period and disconnects. Cancelling
+// acknowledgements for up to the drain period and disconnects. The drain
+// is a limit: from its end nothing more is sent (what was due and not sent
+// counts missed, what is unanswered counts unacknowledged), and the
+// devices are disconnected, a device stuck in a write within a further 2 s. Cancelling
 // ctx is an interrupt: scheduling stops at once, in-flight messages are
 // drained, and Run returns the phases so far with ctx's error. Everything
 // measured stays in the Recorder either way. Run also ticks the Recorder's
@@ -205,6 +213,7 @@ func (f *Fleet) Run(ctx context.Context) (Phases, error) {
 		f.phase(PhasePublish)
 		ph.PublishStart = f.since()
 		f.pubEnd.Store(int64(ph.PublishStart + f.sched.Duration()))
+		f.rec.SetPublishEnd(ph.PublishStart + f.sched.Duration())
 		f.pubStart.Store(int64(ph.PublishStart))
 		f.wakeAll()
 		var pacers sync.WaitGroup
@@ -216,22 +225,30 @@ func (f *Fleet) Run(ctx context.Context) (Phases, error) {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			f.pubEnd.Store(int64(f.since()))
+			now := f.since()
+			f.pubEnd.Store(int64(now))
+			f.rec.SetPublishEnd(now)
 			f.wakeAll()
 		}
+		// The drain is a limit: from its end nothing is sent, whatever
+		// is left (it counts missed), and whatever is unanswered then is
+		// unacknowledged.
+		ph.PublishEnd = time.Duration(f.pubEnd.Load())
+		f.sendEnd.Store(int64(ph.PublishEnd + f.sc.Drain))
 		// A pacer running behind still has messages that fell due before
 		// the end: let it send them (late, and counted so) before draining,
 		// or they would be cut off and counted missed. Pacers skip what is
-		// more than max_lateness behind, which bounds this wait.
+		// more than max_lateness behind and stop at the drain's end, which
+		// bounds this wait.
 		pacers.Wait()
-		ph.PublishEnd = time.Duration(f.pubEnd.Load())
 	} else {
 		ph.PublishStart, ph.PublishEnd = ph.ConnectEnd, ph.ConnectEnd
+		f.sendEnd.Store(int64(ph.PublishEnd + f.sc.Drain))
 	}
 
-	// Drain: wait for acknowledgements, at most the drain period.
+	// Drain: wait for acknowledgements until the drain's end.
 	f.phase(PhaseDrain)
-	f.drain(f.sc.Drain, f.dueBy(ph))
+	f.drain(time.Duration(f.sendEnd.Load())-f.since(), f.dueBy(ph))
 	ph.DrainEnd = f.since()
 	f.stop()
 	f.phase(PhaseDone)
