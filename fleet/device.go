@@ -24,11 +24,15 @@ type device struct {
 	shard *report.Shard
 	frame frame
 
-	k        int64  // next of this device's messages to handle (fleet message slot+k*N)
-	seq      uint64 // messages written so far: sequence numbers 0..seq-1 went out
-	infl     inflight
-	expires  time.Time // credential expiry from the last connect; zero: never
-	attempts int       // consecutive failed reconnects
+	k       int64  // next of this device's messages to handle (fleet message slot+k*N)
+	seq     uint64 // messages written so far: sequence numbers 0..seq-1 went out
+	infl    inflight
+	expires time.Time // credential expiry from the last connect; zero: never
+	// clientKey is the hash of the MQTT client id of the last connect
+	// (Fleet.claim): set by the connecting goroutine before the session
+	// starts, read by the session when it ends.
+	clientKey uint64
+	attempts  int // consecutive failed reconnects
 
 	pokes atomic.Uint32 // bumped before the device is woken to send (poke)
 
@@ -301,6 +305,12 @@ loop:
 	switch {
 	case reason == endRenew:
 		f.startReconnect(d, 0)
+	case reason == endLost && f.takenOver(d):
+		d.shard.Disconnected(report.DisconnectTakenOver)
+		f.noteTakeover(d)
+		if sc.Connect.Reconnect {
+			f.startReconnect(d, 1)
+		}
 	case reason == endLost:
 		d.shard.Disconnected(report.DisconnectLost)
 		f.noteDrop(failure)

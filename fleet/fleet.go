@@ -12,6 +12,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -96,6 +97,15 @@ type Fleet struct {
 	abort       atomic.Pointer[error]
 	samples     [report.FailOther + 1]atomic.Pointer[string] // first connect error of each reason
 	dropSample  atomic.Pointer[string]                       // first error that dropped a connection
+	takeSample  atomic.Pointer[string]                       // first connection taken over by a duplicate client id
+
+	// Who holds each MQTT client id: the slot of the device that sent the
+	// last CONNECT with it, by the id's hash (claim). A broker closes a
+	// session when another connects with its client id, so a device whose
+	// id another device claimed after it was taken over.
+	idSeed   maphash.Seed
+	ownersMu sync.Mutex
+	owners   map[uint64]int32
 }
 
 // New prepares a fleet: it builds every device's identity and message frame
@@ -108,8 +118,9 @@ func New(cfg Config) (*Fleet, error) {
 	f := &Fleet{
 		sc: sc, addr: cfg.Addr, tls: cfg.TLS, creds: cfg.Credentials, rec: cfg.Recorder, log: cfg.Log,
 		onPhase: cfg.OnPhase, cert: cfg.ClientCert, precise: sc.Publish.Pacing != scenario.PacingEfficient,
-		sched: NewSchedule(sc.Publish, sc.Duration),
-		sem:   semaphore.NewWeighted(int64(sc.Connect.MaxInFlight)),
+		sched:  NewSchedule(sc.Publish, sc.Duration),
+		sem:    semaphore.NewWeighted(int64(sc.Connect.MaxInFlight)),
+		idSeed: maphash.MakeSeed(), owners: make(map[uint64]int32, sc.Devices.Count),
 	}
 	f.pubStart.Store(-1)
 	f.pubEnd.Store(-1)
@@ -542,6 +553,36 @@ func (f *Fleet) noteError(reason report.FailReason, err error) {
 	f.samples[reason].CompareAndSwap(nil, &s)
 }
 
+// claim records that d is about to CONNECT with clientID: from now on it
+// holds the id. Called once per connect; safe for concurrent use.
+func (f *Fleet) claim(d *device, clientID string) {
+	d.clientKey = maphash.String(f.idSeed, clientID)
+	f.ownersMu.Lock()
+	f.owners[d.clientKey] = int32(d.slot)
+	f.ownersMu.Unlock()
+}
+
+// takenOver reports whether another device connected with d's client id
+// after d did: the broker then closes d's session for it (MQTT 3.1.1
+// §3.1.4), which d sees as a lost connection.
+func (f *Fleet) takenOver(d *device) bool {
+	f.ownersMu.Lock()
+	owner, ok := f.owners[d.clientKey]
+	f.ownersMu.Unlock()
+	return ok && int(owner) != d.slot
+}
+
+// noteTakeover keeps the first connection taken over by a duplicate client
+// id, naming the device whose id it was.
+func (f *Fleet) noteTakeover(d *device) {
+	if f.takeSample.Load() != nil {
+		return
+	}
+	s := fmt.Sprintf("%s closed device %s's connection when another device connected with the same MQTT client id: "+
+		"give each device its own client id (put {index} or {device} in auth.client_id)", f.addr, d.id)
+	f.takeSample.CompareAndSwap(nil, &s)
+}
+
 // noteDrop keeps the first error that dropped an established connection.
 func (f *Fleet) noteDrop(err error) {
 	if err == nil {
@@ -562,6 +603,9 @@ func (f *Fleet) Errors() []string {
 	}
 	if p := f.dropSample.Load(); p != nil {
 		out = append(out, "disconnect: "+*p)
+	}
+	if p := f.takeSample.Load(); p != nil {
+		out = append(out, "disconnect "+report.DisconnectTakenOver.String()+": "+*p)
 	}
 	return out
 }

@@ -67,6 +67,9 @@ func TestDevicesReconnectAfterTheBrokerRestarts(t *testing.T) {
 		t.Errorf("the report's errors do not say why connections dropped: %q", f.Errors())
 	}
 	tot := rec.Totals()
+	if tot.DisconnectsBy[report.DisconnectLost] != tot.Disconnects {
+		t.Errorf("disconnects by reason %v: want all lost (every device has its own client id)", tot.DisconnectsBy)
+	}
 	if tot.Disconnects != 20 || tot.Reconnects != 20 || tot.Connected != 20 {
 		t.Errorf("disconnects %d reconnects %d connected %d; want 20, 20, 20", tot.Disconnects, tot.Reconnects, tot.Connected)
 	}
