@@ -50,6 +50,7 @@ func (f *Fleet) dial(ctx context.Context, d *device) (conn net.Conn, wire *sendC
 		conn.Close()
 		return nil, nil, &credentialError{err}
 	}
+	f.claim(d, creds.ClientID) // before the CONNECT: the broker may close the id's other session before our CONNACK
 	var pw []byte
 	if creds.Password != "" {
 		pw = []byte(creds.Password.Reveal())

@@ -24,11 +24,15 @@ type device struct {
 	shard *report.Shard
 	frame frame
 
-	k        int64  // next of this device's messages to handle (fleet message slot+k*N)
-	seq      uint64 // messages written so far: sequence numbers 0..seq-1 went out
-	infl     inflight
-	expires  time.Time // credential expiry from the last connect; zero: never
-	attempts int       // consecutive failed reconnects
+	k       int64  // next of this device's messages to handle (fleet message slot+k*N)
+	seq     uint64 // messages written so far: sequence numbers 0..seq-1 went out
+	infl    inflight
+	expires time.Time // credential expiry from the last connect; zero: never
+	// clientKey is the hash of the MQTT client id of the last connect
+	// (Fleet.claim): set by the connecting goroutine before the session
+	// starts, read by the session when it ends.
+	clientKey uint64
+	attempts  int // consecutive failed reconnects
 
 	pokes atomic.Uint32 // bumped before the device is woken to send (poke)
 
@@ -292,14 +296,23 @@ loop:
 		conn.Write(disconnectPacket)
 	}
 	conn.Close()
-	if lost > 0 {
-		d.shard.Failed(lost)
+	if lost > 0 && reason != endStop {
+		// Sent, and the connection they were awaiting a PUBACK on is
+		// gone: unacknowledged (whatever is still in flight when the run
+		// stops is too, with no count apart).
+		d.shard.UnackedOnDisconnect(lost)
 	}
 	switch {
 	case reason == endRenew:
 		f.startReconnect(d, 0)
+	case reason == endLost && f.takenOver(d):
+		d.shard.Disconnected(report.DisconnectTakenOver)
+		f.noteTakeover(d)
+		if sc.Connect.Reconnect {
+			f.startReconnect(d, 1)
+		}
 	case reason == endLost:
-		d.shard.Disconnected()
+		d.shard.Disconnected(report.DisconnectLost)
 		f.noteDrop(failure)
 		if sc.Connect.Reconnect {
 			f.startReconnect(d, 1)
@@ -310,21 +323,23 @@ loop:
 var errPingTimeout = errors.New("no PINGRESP within the keep-alive interval")
 
 // publishDue writes every message whose intended time has come, as far as
-// the in-flight limit allows. Messages more than
-// MaxLateness behind are skipped and counted missed: they never get a
-// sequence number, so sequence numbers 0..seq-1 are exactly what was written.
+// the in-flight limit allows, until the drain's end (sendEnd). Messages more
+// than MaxLateness behind are skipped and counted missed: they never get a
+// sequence number, so sequence numbers 0..seq-1 are exactly what was
+// written. When the pacer writes (the connection's noWait is set) it stops
+// as soon as a write spills into the backlog: the session, poked, sends the
+// rest, so a device far behind never queues more than a message there.
 //
 // The caller holds d.send.
 func (d *device) publishDue(conn net.Conn, now time.Duration, qos1 bool) error {
 	f := d.f
 	for {
 		at, ok := f.messageTime(d.slot, d.k)
-		if !ok || at > now {
+		if !ok || at > now || now >= time.Duration(f.sendEnd.Load()) {
 			return nil
 		}
 		if now-at > f.sc.Publish.MaxLateness {
-			d.shard.Missed(1)
-			d.k++
+			d.skipTooLate(now)
 			continue
 		}
 		if qos1 && d.infl.full() {
@@ -332,6 +347,9 @@ func (d *device) publishDue(conn net.Conn, now time.Duration, qos1 bool) error {
 		}
 		var pid uint16
 		sent := f.since()
+		if sent >= time.Duration(f.sendEnd.Load()) {
+			return nil // a write that waited took us past the drain's end
+		}
 		if qos1 {
 			pid = d.infl.take(at, sent)
 		}
@@ -341,10 +359,36 @@ func (d *device) publishDue(conn net.Conn, now time.Duration, qos1 bool) error {
 		d.shard.Sent(at, sent, f.sc.Publish.QoS)
 		d.lastWrite = sent
 		if _, err := conn.Write(d.frame.buf); err != nil {
+			// The write failed: this message never left. (The session
+			// ends; what is still in flight is unacknowledged.)
+			if qos1 {
+				d.infl.release(pid)
+			}
+			d.shard.Failed(f.sc.Publish.QoS)
 			return err
+		}
+		if d.wire.noWait.Load() && !d.wire.clear() {
+			return nil // spilled: the session sends the rest
 		}
 		now = sent
 	}
+}
+
+// skipTooLate counts missed, at once, this device's messages that are more
+// than MaxLateness behind now (at least its next one, which is): a device
+// far behind skips them without a step per message. It never skips one
+// that is not that late. The caller holds d.send; the publish phase has
+// started.
+func (d *device) skipTooLate(now time.Duration) {
+	f := d.f
+	ps := time.Duration(f.pubStart.Load())
+	before := min(now-f.sc.Publish.MaxLateness, time.Duration(f.pubEnd.Load())) - ps
+	// Fleet messages 0..c-1 are intended before `before`; one fewer, so
+	// that rounding never passes over a message within max_lateness.
+	c := f.sched.CountBefore(before) - 1
+	k := max(PerDevice(c, d.slot, len(f.devices)), d.k+1)
+	d.shard.Missed(int(k - d.k))
+	d.k = k
 }
 
 // paceSend is the pacer sending this device's due messages itself, which

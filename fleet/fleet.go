@@ -12,7 +12,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"sync"
@@ -79,6 +81,9 @@ type Fleet struct {
 	epoch    atomic.Uint64 // bumped after each phase change, then devices are woken
 	pubStart atomic.Int64  // offset of the publish phase's start; -1 before it
 	pubEnd   atomic.Int64  // messages intended at or after this offset are not sent
+	// sendEnd is the offset from which nothing is sent at all: the end of
+	// the drain, set when the publish window closes; MaxInt64 before.
+	sendEnd  atomic.Int64
 	stopping atomic.Bool
 
 	runCtx    context.Context // cancelled when the fleet stops: aborts dials and back-offs
@@ -92,6 +97,15 @@ type Fleet struct {
 	abort       atomic.Pointer[error]
 	samples     [report.FailOther + 1]atomic.Pointer[string] // first connect error of each reason
 	dropSample  atomic.Pointer[string]                       // first error that dropped a connection
+	takeSample  atomic.Pointer[string]                       // first connection taken over by a duplicate client id
+
+	// Who holds each MQTT client id: the slot of the device that sent the
+	// last CONNECT with it, by the id's hash (claim). A broker closes a
+	// session when another connects with its client id, so a device whose
+	// id another device claimed after it was taken over.
+	idSeed   maphash.Seed
+	ownersMu sync.Mutex
+	owners   map[uint64]int32
 }
 
 // New prepares a fleet: it builds every device's identity and message frame
@@ -104,11 +118,13 @@ func New(cfg Config) (*Fleet, error) {
 	f := &Fleet{
 		sc: sc, addr: cfg.Addr, tls: cfg.TLS, creds: cfg.Credentials, rec: cfg.Recorder, log: cfg.Log,
 		onPhase: cfg.OnPhase, cert: cfg.ClientCert, precise: sc.Publish.Pacing != scenario.PacingEfficient,
-		sched: NewSchedule(sc.Publish, sc.Duration),
-		sem:   semaphore.NewWeighted(int64(sc.Connect.MaxInFlight)),
+		sched:  NewSchedule(sc.Publish, sc.Duration),
+		sem:    semaphore.NewWeighted(int64(sc.Connect.MaxInFlight)),
+		idSeed: maphash.MakeSeed(), owners: make(map[uint64]int32, sc.Devices.Count),
 	}
 	f.pubStart.Store(-1)
 	f.pubEnd.Store(-1)
+	f.sendEnd.Store(math.MaxInt64)
 	if f.tls != nil && f.cert != nil {
 		f.tls = f.withDeviceCertificates(f.tls)
 	}
@@ -176,7 +192,10 @@ type Phases struct {
 }
 
 // Run connects the fleet, publishes for the scenario's duration, drains
-// acknowledgements for up to the drain period and disconnects. Cancelling
+// acknowledgements for up to the drain period and disconnects. The drain
+// is a limit: from its end nothing more is sent (what was due and not sent
+// counts missed, what is unanswered counts unacknowledged), and the
+// devices are disconnected, a device stuck in a write within a further 2 s. Cancelling
 // ctx is an interrupt: scheduling stops at once, in-flight messages are
 // drained, and Run returns the phases so far with ctx's error. Everything
 // measured stays in the Recorder either way. Run also ticks the Recorder's
@@ -205,6 +224,7 @@ func (f *Fleet) Run(ctx context.Context) (Phases, error) {
 		f.phase(PhasePublish)
 		ph.PublishStart = f.since()
 		f.pubEnd.Store(int64(ph.PublishStart + f.sched.Duration()))
+		f.rec.SetPublishEnd(ph.PublishStart + f.sched.Duration())
 		f.pubStart.Store(int64(ph.PublishStart))
 		f.wakeAll()
 		var pacers sync.WaitGroup
@@ -216,22 +236,30 @@ func (f *Fleet) Run(ctx context.Context) (Phases, error) {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			f.pubEnd.Store(int64(f.since()))
+			now := f.since()
+			f.pubEnd.Store(int64(now))
+			f.rec.SetPublishEnd(now)
 			f.wakeAll()
 		}
+		// The drain is a limit: from its end nothing is sent, whatever
+		// is left (it counts missed), and whatever is unanswered then is
+		// unacknowledged.
+		ph.PublishEnd = time.Duration(f.pubEnd.Load())
+		f.sendEnd.Store(int64(ph.PublishEnd + f.sc.Drain))
 		// A pacer running behind still has messages that fell due before
 		// the end: let it send them (late, and counted so) before draining,
 		// or they would be cut off and counted missed. Pacers skip what is
-		// more than max_lateness behind, which bounds this wait.
+		// more than max_lateness behind and stop at the drain's end, which
+		// bounds this wait.
 		pacers.Wait()
-		ph.PublishEnd = time.Duration(f.pubEnd.Load())
 	} else {
 		ph.PublishStart, ph.PublishEnd = ph.ConnectEnd, ph.ConnectEnd
+		f.sendEnd.Store(int64(ph.PublishEnd + f.sc.Drain))
 	}
 
-	// Drain: wait for acknowledgements, at most the drain period.
+	// Drain: wait for acknowledgements until the drain's end.
 	f.phase(PhaseDrain)
-	f.drain(f.sc.Drain, f.dueBy(ph))
+	f.drain(time.Duration(f.sendEnd.Load())-f.since(), f.dueBy(ph))
 	ph.DrainEnd = f.since()
 	f.stop()
 	f.phase(PhaseDone)
@@ -525,6 +553,36 @@ func (f *Fleet) noteError(reason report.FailReason, err error) {
 	f.samples[reason].CompareAndSwap(nil, &s)
 }
 
+// claim records that d is about to CONNECT with clientID: from now on it
+// holds the id. Called once per connect; safe for concurrent use.
+func (f *Fleet) claim(d *device, clientID string) {
+	d.clientKey = maphash.String(f.idSeed, clientID)
+	f.ownersMu.Lock()
+	f.owners[d.clientKey] = int32(d.slot)
+	f.ownersMu.Unlock()
+}
+
+// takenOver reports whether another device connected with d's client id
+// after d did: the broker then closes d's session for it (MQTT 3.1.1
+// §3.1.4), which d sees as a lost connection.
+func (f *Fleet) takenOver(d *device) bool {
+	f.ownersMu.Lock()
+	owner, ok := f.owners[d.clientKey]
+	f.ownersMu.Unlock()
+	return ok && int(owner) != d.slot
+}
+
+// noteTakeover keeps the first connection taken over by a duplicate client
+// id, naming the device whose id it was.
+func (f *Fleet) noteTakeover(d *device) {
+	if f.takeSample.Load() != nil {
+		return
+	}
+	s := fmt.Sprintf("%s closed device %s's connection when another device connected with the same MQTT client id: "+
+		"give each device its own client id (put {index} or {device} in auth.client_id)", f.addr, d.id)
+	f.takeSample.CompareAndSwap(nil, &s)
+}
+
 // noteDrop keeps the first error that dropped an established connection.
 func (f *Fleet) noteDrop(err error) {
 	if err == nil {
@@ -545,6 +603,9 @@ func (f *Fleet) Errors() []string {
 	}
 	if p := f.dropSample.Load(); p != nil {
 		out = append(out, "disconnect: "+*p)
+	}
+	if p := f.takeSample.Load(); p != nil {
+		out = append(out, "disconnect "+report.DisconnectTakenOver.String()+": "+*p)
 	}
 	return out
 }

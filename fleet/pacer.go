@@ -66,16 +66,45 @@ func (f *Fleet) pace(first, stride int64) {
 		if window > 0 {
 			wake = start + (t+window-1)/window*window
 		}
+		var now time.Duration
 		for {
 			if start+t >= time.Duration(f.pubEnd.Load()) || f.stopping.Load() {
 				return
 			}
-			wait := wake - f.since()
+			now = f.since()
+			if now >= time.Duration(f.sendEnd.Load()) {
+				return
+			}
+			wait := wake - now
 			if wait <= 0 {
 				break
 			}
 			sleep(min(wait, maxPacerSleep))
 		}
+		if now-(start+t) > f.sc.Publish.MaxLateness {
+			// Far behind (a rate beyond what this machine can send):
+			// every message before next is past max_lateness, so its
+			// device skips it (counts it missed) without this pacer
+			// visiting each one.
+			if next := f.firstNotTooLate(now, m, first, stride); next > m {
+				m = next - stride
+				continue
+			}
+		}
 		f.devices[m%n].paceSend()
 	}
+}
+
+// firstNotTooLate returns, for a pacer walking messages first,
+// first+stride, ... and at message m at now, the first of its messages
+// from m on that is not more than max_lateness behind now. It is
+// conservative by one message, so it never passes over one that could
+// still be sent.
+func (f *Fleet) firstNotTooLate(now time.Duration, m, first, stride int64) int64 {
+	late := now - time.Duration(f.pubStart.Load()) - f.sc.Publish.MaxLateness
+	c := f.sched.CountBefore(late) - 1 // messages 0..c-1 are more than max_lateness behind
+	if c <= m {
+		return m
+	}
+	return c + ((first-c)%stride+stride)%stride // the first m' >= c with m' ≡ first (mod stride)
 }

@@ -16,7 +16,8 @@ import (
 // the confirmation matcher calls SetDelivery.
 //
 // The publish phase length is info.PublishPhaseMs (m.End when that is 0);
-// the target rate is the mean of cfg's stage ramp over that length, or
+// the achieved rate is the messages sent within it (Totals.SentInWindow)
+// per second of it; the target rate is the mean of cfg's stage ramp over that length, or
 // due/publish seconds when cfg has no stages.
 func Build(m *Measured, info RunInfo, cfg ConfigEcho) *Summary {
 	t := m.Totals
@@ -45,16 +46,21 @@ func Build(m *Measured, info RunInfo, cfg ConfigEcho) *Summary {
 	for r := range NumFailReasons {
 		byReason[r.String()] = t.FailedBy[r]
 	}
+	byDisconnect := make(map[string]int64, NumDisconnectReasons)
+	for r := range NumDisconnectReasons {
+		byDisconnect[r.String()] = t.DisconnectsBy[r]
+	}
 	s.Connect = ConnectStats{
-		Attempted:      t.ConnectAttempts,
-		Connected:      t.Connects,
-		Failed:         t.ConnectFailed,
-		FailedByReason: byReason,
-		Reconnects:     t.Reconnects,
-		Disconnects:    t.Disconnects,
-		ConnectedAtEnd: t.Connected,
-		PeakConnected:  t.PeakConnected,
-		Latency:        latencyOf(m.Connect, m.ConnectOverMax),
+		Attempted:           t.ConnectAttempts,
+		Connected:           t.Connects,
+		Failed:              t.ConnectFailed,
+		FailedByReason:      byReason,
+		Reconnects:          t.Reconnects,
+		Disconnects:         t.Disconnects,
+		DisconnectsByReason: byDisconnect,
+		ConnectedAtEnd:      t.Connected,
+		PeakConnected:       t.PeakConnected,
+		Latency:             latencyOf(m.Connect, m.ConnectOverMax),
 	}
 
 	publishMs := info.PublishPhaseMs
@@ -62,22 +68,30 @@ func Build(m *Measured, info RunInfo, cfg ConfigEcho) *Summary {
 		publishMs = Ms(m.End)
 	}
 	p := PublishStats{
-		Due:                t.Due,
-		Sent:               t.Sent,
-		Acked:              t.Acked,
-		Failed:             t.Failed,
-		Late:               t.Late,
-		Missed:             t.Missed,
-		Unacked:            max(t.Unacked(), 0),
-		LateRatio:          ratio(t.Late, t.Sent),
-		MissedRatio:        ratio(t.Missed, t.Due),
-		TargetRate:         offeredMean(cfg, publishMs),
-		Latency:            latencyOf(m.Publish, m.PublishOverMax),
-		LatencyUncorrected: latencyOf(m.PublishUncorrected, m.PublishUncorrectedOverMax),
-		Lateness:           latencyOf(m.Lateness, m.LatenessOverMax),
+		Due:                 t.Due,
+		Sent:                t.Sent,
+		Acked:               t.Acked,
+		Failed:              t.Failed,
+		Late:                t.Late,
+		Missed:              t.Missed,
+		Unacked:             max(t.Unacked(), 0),
+		UnackedOnDisconnect: t.UnackedOnDisconnect,
+		SentInWindow:        t.SentInWindow,
+		LateRatio:           ratio(t.Late, t.Sent),
+		MissedRatio:         ratio(t.Missed, t.Due),
+		TargetRate:          offeredMean(cfg, publishMs),
+		Latency:             latencyOf(m.Publish, m.PublishOverMax),
+		LatencyUncorrected:  latencyOf(m.PublishUncorrected, m.PublishUncorrectedOverMax),
+		Lateness:            latencyOf(m.Lateness, m.LatenessOverMax),
+	}
+	if t.Sent > 0 {
+		p.FirstSendMs, p.LastSendMs = Ms(m.FirstSent), Ms(m.LastSent)
+		p.SendWindowMs = Ms(m.LastSent - m.FirstSent)
 	}
 	if publishMs > 0 {
-		p.AchievedRate = float64(t.Sent) / (publishMs / 1000)
+		// What the hub saw within the window: messages that went out late
+		// in the drain would otherwise count as if sent on schedule.
+		p.AchievedRate = float64(t.SentInWindow) / (publishMs / 1000)
 		if p.TargetRate == 0 {
 			p.TargetRate = float64(t.Due) / (publishMs / 1000)
 		}

@@ -23,11 +23,29 @@ var ciCases = []struct {
 		s.Interrupted = true
 		s.Delivery, s.Hub = nil, nil
 	}},
+	{"stalled_hub", stalledHub},
 	{"nodata_and_pipes", func(s *Summary) {
 		s.Run.Scenario = "odd|name <&>"
 		s.Thresholds = append(s.Thresholds[:1], ThresholdResult{Metric: "e2e.p99", Expr: "< 2s", NoData: true})
 		s.Errors = []string{"line one\nline two | with a pipe"}
 	}},
+}
+
+// stalledHub edits the fixture into a run whose hub stopped answering
+// near the end: 266 messages sent and never acknowledged (12 of them on
+// connections that then dropped), none failed; 30 sent after the publish
+// window; one device's connection taken over by a duplicate client id.
+func stalledHub(s *Summary) {
+	s.Thresholds, s.Errors, s.Delivery, s.Interrupted = nil, nil, nil, false
+	s.Connect.Failed = 0
+	s.Connect.DisconnectsByReason = map[string]int64{"lost": 0, "taken_over": 1}
+	p := &s.Publish
+	p.Failed, p.Missed, p.MissedRatio, p.Due = 0, 0, 0, p.Sent
+	p.Acked, p.Unacked, p.UnackedOnDisconnect = p.Sent-266, 266, 12
+	p.SentInWindow = p.Sent - 30
+	p.AchievedRate = float64(p.SentInWindow) / 3
+	p.RateRatio = p.AchievedRate / p.TargetRate
+	p.LastSendMs, p.SendWindowMs = 3400, 3400
 }
 
 func TestWriteMarkdownGolden(t *testing.T) {
@@ -170,6 +188,12 @@ func TestVerdict(t *testing.T) {
 	want := "failed: 2 connection attempts failed, 1 publish failed, 5 messages missed their send time, 4 messages lost, 2 messages duplicated"
 	if v := s.Verdict(); v.Passed || v.Headline() != want {
 		t.Errorf("headline %q, want %q", v.Headline(), want)
+	}
+	stalled := fixtureSummary(t)
+	stalledHub(stalled)
+	want = "failed: 266 messages never acknowledged"
+	if v := stalled.Verdict(); v.Passed || v.Headline() != want {
+		t.Errorf("stalled hub: headline %q, want %q", v.Headline(), want)
 	}
 	ciCases[1].edit(s)
 	if v := s.Verdict(); !v.Passed || v.Headline() != "completed without errors" {

@@ -41,7 +41,7 @@ func fixtureMeasured(t *testing.T) *Measured {
 			s.Acked(intended, sent, sent+time.Duration(1000+i*30)*time.Microsecond)
 		}
 		if sec == 1 {
-			r.Shard(3).Disconnected()
+			r.Shard(3).Disconnected(DisconnectLost)
 			r.Shard(3).ConnectAttempt()
 			r.Shard(3).Connected(2 * time.Millisecond)
 			r.Shard(3).Reconnected()

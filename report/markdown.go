@@ -205,6 +205,10 @@ func (m *mdWriter) counters(s *Summary) {
 		m.line("")
 		m.line("Failed by reason: %s", strings.Join(parts, ", "))
 	}
+	if n := c.DisconnectsByReason[DisconnectTakenOver.String()]; n > 0 {
+		m.line("")
+		m.line("Disconnects: %s taken over by a duplicate client id (another device connected with the same id).", fmtCount(n))
+	}
 
 	p := s.Publish
 	m.line("")
@@ -216,6 +220,14 @@ func (m *mdWriter) counters(s *Summary) {
 		fmtCount(p.Due), fmtCount(p.Sent), fmtCount(p.Acked), warn(p.Failed, fmtCount(p.Failed)),
 		warn(p.Unacked, fmtCount(p.Unacked)), warn(p.Late, fmt.Sprintf("%s (%s)", fmtCount(p.Late), fmtPct(p.LateRatio))),
 		warn(p.Missed, fmt.Sprintf("%s (%s)", fmtCount(p.Missed), fmtPct(p.MissedRatio))))
+	if p.Sent > 0 {
+		m.line("")
+		m.line("Achieved: what was sent within the publish window. Sending took %s.", sendingLine(p))
+	}
+	if p.UnackedOnDisconnect > 0 {
+		m.line("")
+		m.line("Unacked: %s of them were in flight on a connection that dropped.", fmtCount(p.UnackedOnDisconnect))
+	}
 
 	if d := s.Delivery; d != nil {
 		m.line("")

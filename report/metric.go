@@ -65,6 +65,8 @@ var counterMetrics = []counterMetric{
 	{"publish.late", always(func(s *Summary) float64 { return float64(s.Publish.Late) })},
 	{"publish.missed", always(func(s *Summary) float64 { return float64(s.Publish.Missed) })},
 	{"publish.unacked", always(func(s *Summary) float64 { return float64(s.Publish.Unacked) })},
+	{"publish.unacked_on_disconnect", always(func(s *Summary) float64 { return float64(s.Publish.UnackedOnDisconnect) })},
+	{"publish.sent_in_window", always(func(s *Summary) float64 { return float64(s.Publish.SentInWindow) })},
 	{"publish.late_ratio", always(func(s *Summary) float64 { return s.Publish.LateRatio })},
 	{"publish.missed_ratio", always(func(s *Summary) float64 { return s.Publish.MissedRatio })},
 	{"publish.rate", always(func(s *Summary) float64 { return s.Publish.AchievedRate })},
@@ -81,6 +83,9 @@ var counterMetrics = []counterMetric{
 	{"hub.denied", hub(func(h *HubStats) float64 { return float64(h.Denied) })},
 	{"devices.disconnects", always(func(s *Summary) float64 { return float64(s.Connect.Disconnects) })},
 	{"devices.reconnects", always(func(s *Summary) float64 { return float64(s.Connect.Reconnects) })},
+	{"devices.taken_over", always(func(s *Summary) float64 {
+		return float64(s.Connect.DisconnectsByReason[DisconnectTakenOver.String()])
+	})},
 }
 
 // MetricNames lists every fixed metric name Summary.Metric resolves:

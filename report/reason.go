@@ -30,3 +30,30 @@ func (r FailReason) String() string {
 	}
 	return failReasonNames[r]
 }
+
+// DisconnectReason classifies an established connection that ended
+// without the run asking for it.
+type DisconnectReason uint8
+
+// Disconnect classes.
+const (
+	// DisconnectLost: the connection failed (closed by the broker, reset,
+	// no PINGRESP within the keep-alive interval).
+	DisconnectLost DisconnectReason = iota
+	// DisconnectTakenOver: another device of the fleet connected with the
+	// same client id, and the broker closed this older session for it
+	// (MQTT 3.1.1 §3.1.4).
+	DisconnectTakenOver
+	NumDisconnectReasons // number of reasons; not a reason itself
+)
+
+var disconnectReasonNames = [NumDisconnectReasons]string{"lost", "taken_over"}
+
+// String returns the reason's name as used in summary.json ("lost",
+// "taken_over").
+func (r DisconnectReason) String() string {
+	if r >= NumDisconnectReasons {
+		r = DisconnectLost
+	}
+	return disconnectReasonNames[r]
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -55,6 +56,10 @@ type Recorder struct {
 	connected atomic.Int64 // exact gauge: Connected - Disconnected
 	peak      atomic.Int64
 	_         [cacheLinePad]byte
+	// publishEnd is the offset of the publish window's end (SetPublishEnd):
+	// written once or twice a run, read by every Sent.
+	publishEnd atomic.Int64
+	_          [cacheLinePad]byte
 
 	mu     sync.Mutex // collector state below
 	spare  [nHists]*hdrhistogram.Histogram
@@ -97,6 +102,7 @@ func NewRecorder(cfg RecorderConfig) *Recorder {
 		maxLatency: cfg.MaxLatency,
 		lateAfter:  cfg.LateAfter,
 	}
+	r.publishEnd.Store(math.MaxInt64)
 	newH := func() *hdrhistogram.Histogram {
 		h := NewLatencyHistogram(cfg.MaxLatency)
 		r.histBytes += int64(h.ByteSize())
@@ -129,6 +135,13 @@ func (r *Recorder) Shard(i int) *Shard {
 	return &r.shards[((i%n)+n)%n]
 }
 
+// SetPublishEnd sets the end of the publish window (an offset since the
+// run's start): sends recorded at or after it are not counted in
+// Totals.SentInWindow. Until it is called, every send is in the window.
+// Call it when the window's end is known, and again if it moves earlier
+// (an interrupt); safe for concurrent use.
+func (r *Recorder) SetPublishEnd(end time.Duration) { r.publishEnd.Store(int64(end)) }
+
 // Interval is the time-series step the recorder was configured with.
 func (r *Recorder) Interval() time.Duration { return r.interval }
 
@@ -160,6 +173,26 @@ func (r *Recorder) Totals() Totals {
 	t := c.totals()
 	t.Connected, t.PeakConnected = r.connected.Load(), r.peak.Load()
 	return t
+}
+
+// sendSpan returns the offsets of the first and last send recorded so far;
+// ok is false when nothing was sent.
+func (r *Recorder) sendSpan() (first, last time.Duration, ok bool) {
+	for i := range r.shards {
+		s := &r.shards[i]
+		s.mu.Lock()
+		if s.c[cSent] > 0 {
+			if !ok || s.firstSent < first {
+				first = s.firstSent
+			}
+			if !ok || s.lastSent > last {
+				last = s.lastSent
+			}
+			ok = true
+		}
+		s.mu.Unlock()
+	}
+	return first, last, ok
 }
 
 // Tick closes the interval ending at now (offset since run start): it
@@ -285,6 +318,9 @@ type Measured struct {
 	MaxLatency time.Duration // histogram range
 	LateAfter  time.Duration // lateness that counts as late
 	Totals     Totals
+	// FirstSent and LastSent are the offsets of the first and the last
+	// send; both 0 when nothing was sent.
+	FirstSent, LastSent time.Duration
 
 	Connect            *hdrhistogram.Histogram // dial + TLS + CONNACK
 	Publish            *hdrhistogram.Histogram // intended send -> PUBACK (corrected)
@@ -319,7 +355,10 @@ func (r *Recorder) Result(end time.Duration) *Measured {
 	ivs, ivErr := r.intervals()
 	t := r.prev.totals()
 	t.Connected, t.PeakConnected = r.connected.Load(), r.peak.Load()
+	first, last, _ := r.sendSpan()
 	r.result = &Measured{
+		FirstSent:                 first,
+		LastSent:                  last,
 		End:                       max(end, r.last),
 		Interval:                  r.interval,
 		MaxLatency:                r.maxLatency,

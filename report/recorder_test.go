@@ -45,7 +45,7 @@ func TestConcurrentRecordingTotalsExact(t *testing.T) {
 			}
 			s.Missed(3)
 			if d%2 == 0 {
-				s.Disconnected()
+				s.Disconnected(DisconnectLost)
 			}
 		})
 	}
@@ -57,8 +57,9 @@ func TestConcurrentRecordingTotalsExact(t *testing.T) {
 	n := int64(devices * perDevice)
 	want := Totals{
 		ConnectAttempts: devices, Connects: devices, Disconnects: devices / 2,
-		Connected: devices / 2, PeakConnected: m.Totals.PeakConnected,
-		Due: n, Sent: n, SentQoS1: n, Acked: n * 9 / 10, Failed: n / 10, Missed: 3 * devices,
+		DisconnectsBy: [NumDisconnectReasons]int64{DisconnectLost: devices / 2},
+		Connected:     devices / 2, PeakConnected: m.Totals.PeakConnected,
+		Due: n, Sent: n, SentQoS1: n, SentInWindow: n, Acked: n * 9 / 10, Failed: n / 10, FailedQoS1: n / 10, Missed: 3 * devices,
 	}
 	if m.Totals != want {
 		t.Errorf("totals =\n%+v, want\n%+v", m.Totals, want)

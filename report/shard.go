@@ -27,7 +27,11 @@ type shardState struct {
 	c         counters                        // cumulative; only grow
 	max       int64                           // highest trackable histogram value, in HistogramUnit
 	lateAfter time.Duration
-	r         *Recorder // for the connected gauge
+	r         *Recorder // for the connected gauge and the publish window's end
+
+	// The first and last send recorded (offsets); valid when sends > 0,
+	// which is c[cSent].
+	firstSent, lastSent time.Duration
 }
 
 // Shard is one slice of a [Recorder]: the devices mapped to it record into
@@ -94,10 +98,15 @@ func (s *Shard) ConnectFailed(reason FailReason) {
 }
 
 // Disconnected counts an established connection that dropped (not a
-// disconnect the run asked for at its end) and lowers the gauge.
-func (s *Shard) Disconnected() {
+// disconnect the run asked for at its end) under its reason, and lowers
+// the gauge.
+func (s *Shard) Disconnected(reason DisconnectReason) {
+	if reason >= NumDisconnectReasons {
+		reason = DisconnectLost
+	}
 	s.mu.Lock()
 	s.c[cDisconnects]++
+	s.c[cDisconnectBy+int(reason)]++
 	s.mu.Unlock()
 	s.r.connected.Add(-1)
 }
@@ -120,16 +129,26 @@ func (s *Shard) Due(n int) {
 
 // Sent records one message written to the connection: its lateness
 // (sent - intended) goes into the lateness histogram, and it counts as late
-// when the lateness exceeds RecorderConfig.LateAfter. qos is the MQTT QoS of
-// the publish; QoS 1 messages are expected to end in Acked or Failed.
+// when the lateness exceeds RecorderConfig.LateAfter; it counts as sent in
+// the publish window when sent is before the window's end
+// (Recorder.SetPublishEnd). qos is the MQTT QoS of the publish; QoS 1
+// messages are expected to end in Acked, Failed or unacknowledged.
 func (s *Shard) Sent(intended, sent time.Duration, qos byte) {
 	lateness := sent - intended
 	v, over := s.clamp(lateness)
 	late := lateness > s.lateAfter
+	inWindow := sent < time.Duration(s.r.publishEnd.Load())
 	s.mu.Lock()
 	_ = s.h[hLateness].RecordValue(v)
+	if s.c[cSent] == 0 || sent < s.firstSent {
+		s.firstSent = sent
+	}
+	if s.c[cSent] == 0 || sent > s.lastSent {
+		s.lastSent = sent
+	}
 	s.c[cSent]++
 	s.c[cSentQoS1] += b2i(qos > 0)
+	s.c[cSentInWindow] += b2i(inWindow)
 	s.c[cLate] += b2i(late)
 	s.c[cOverLateness] += b2i(over)
 	s.mu.Unlock()
@@ -150,11 +169,23 @@ func (s *Shard) Acked(intended, sent, acked time.Duration) {
 	s.mu.Unlock()
 }
 
-// Failed counts n messages that were sent but will never be acknowledged
-// (connection lost, write error).
-func (s *Shard) Failed(n int) {
+// Failed counts one message recorded Sent whose write then failed: it
+// never left, and will never be acknowledged. qos is its MQTT QoS, as given
+// to Sent.
+func (s *Shard) Failed(qos byte) {
 	s.mu.Lock()
-	s.c[cFailed] += int64(n)
+	s.c[cFailed]++
+	s.c[cFailedQoS1] += b2i(qos > 0)
+	s.mu.Unlock()
+}
+
+// UnackedOnDisconnect counts n QoS 1 messages that were sent and still
+// awaited their PUBACK when their connection ended before the run did
+// (dropped, or closed to renew credentials). They stay unacknowledged
+// (Totals.Unacked); this counts them apart.
+func (s *Shard) UnackedOnDisconnect(n int) {
+	s.mu.Lock()
+	s.c[cUnackedOnDisconnect] += int64(n)
 	s.mu.Unlock()
 }
 

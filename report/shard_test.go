@@ -122,8 +122,8 @@ func TestConnectCountersAndGauge(t *testing.T) {
 		s.ConnectAttempt()
 		s.Connected(time.Duration(i+1) * time.Millisecond)
 	}
-	for i := range 3 {
-		r.Shard(i).Disconnected()
+	for i, reason := range []DisconnectReason{DisconnectLost, DisconnectTakenOver, DisconnectReason(9)} {
+		r.Shard(i).Disconnected(reason)
 	}
 	r.Shard(0).ConnectAttempt()
 	r.Shard(0).Connected(time.Millisecond)
@@ -138,7 +138,7 @@ func TestConnectCountersAndGauge(t *testing.T) {
 	want := Totals{
 		ConnectAttempts: 20, Connects: 11, ConnectFailed: 9,
 		FailedBy:    [NumFailReasons]int64{2, 1, 1, 1, 1, 1, 2},
-		Disconnects: 3, Reconnects: 1, Connected: 8, PeakConnected: 10,
+		Disconnects: 3, DisconnectsBy: [NumDisconnectReasons]int64{2, 1}, Reconnects: 1, Connected: 8, PeakConnected: 10,
 	}
 	if got != want {
 		t.Errorf("Totals() =\n%+v, want\n%+v", got, want)
@@ -184,10 +184,51 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 		s.Acked(0, time.Millisecond, 2*time.Hour) // clamped: the out-of-range path must not allocate either
 		s.Failed(1)
 		s.Missed(1)
-		s.Disconnected()
+		s.UnackedOnDisconnect(1)
+		s.Disconnected(DisconnectTakenOver)
 		s.Reconnected()
 	})
 	if allocs != 0 {
 		t.Errorf("recording allocates %v times per round, want 0", allocs)
+	}
+}
+
+// A message whose write failed is failed; one sent and never answered is
+// unacknowledged, whether its connection dropped or the run ended first.
+func TestFailedAndUnackedAreApart(t *testing.T) {
+	r := NewRecorder(RecorderConfig{Shards: 1})
+	s := r.Shard(0)
+	for range 10 {
+		s.Sent(0, time.Millisecond, 1)
+	}
+	for range 5 {
+		s.Acked(0, time.Millisecond, 2*time.Millisecond)
+	}
+	s.Failed(1)              // its write failed
+	s.UnackedOnDisconnect(2) // in flight when the connection dropped
+	s.Sent(0, time.Millisecond, 0)
+	s.Failed(0) // a QoS 0 message whose write failed
+	tot := r.Result(time.Second).Totals
+	if tot.Failed != 2 || tot.FailedQoS1 != 1 || tot.Unacked() != 4 || tot.UnackedOnDisconnect != 2 {
+		t.Errorf("failed %d (QoS 1: %d), unacked %d (on disconnect %d); want 2 (1), 4 (2)",
+			tot.Failed, tot.FailedQoS1, tot.Unacked(), tot.UnackedOnDisconnect)
+	}
+}
+
+// Sends at or after the publish window's end are not in the window; the
+// span covers every send.
+func TestSentInWindowAndSendSpan(t *testing.T) {
+	r := NewRecorder(RecorderConfig{Shards: 3})
+	r.Shard(0).Sent(0, 900*time.Millisecond, 0) // before the end is known: in the window
+	r.SetPublishEnd(time.Second)
+	r.Shard(1).Sent(0, 100*time.Millisecond, 0)
+	r.Shard(2).Sent(0, time.Second, 0) // at the end: out
+	r.Shard(1).Sent(0, 1500*time.Millisecond, 1)
+	m := r.Result(2 * time.Second)
+	if m.Totals.SentInWindow != 2 || m.FirstSent != 100*time.Millisecond || m.LastSent != 1500*time.Millisecond {
+		t.Errorf("in window %d, first %v, last %v; want 2, 100ms, 1.5s", m.Totals.SentInWindow, m.FirstSent, m.LastSent)
+	}
+	if m := NewRecorder(RecorderConfig{}).Result(time.Second); m.FirstSent != 0 || m.LastSent != 0 {
+		t.Errorf("no sends: span %v..%v, want 0..0", m.FirstSent, m.LastSent)
 	}
 }

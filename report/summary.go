@@ -130,9 +130,13 @@ type ConnectStats struct {
 	FailedByReason map[string]int64 `json:"failed_by_reason"` // every FailReason name, 0 included
 	Reconnects     int64            `json:"reconnects"`       // connects that replaced a dropped connection
 	Disconnects    int64            `json:"disconnects"`      // established connections that dropped
-	ConnectedAtEnd int64            `json:"connected_at_end"` // devices connected when measurement ended
-	PeakConnected  int64            `json:"peak_connected"`   // most devices connected at once
-	Latency        Latency          `json:"latency"`          // dial + TLS + CONNACK
+	// DisconnectsByReason splits Disconnects by DisconnectReason name
+	// ("lost", "taken_over"), every reason present. Absent in summaries
+	// written before it existed.
+	DisconnectsByReason map[string]int64 `json:"disconnects_by_reason,omitempty"`
+	ConnectedAtEnd      int64            `json:"connected_at_end"` // devices connected when measurement ended
+	PeakConnected       int64            `json:"peak_connected"`   // most devices connected at once
+	Latency             Latency          `json:"latency"`          // dial + TLS + CONNACK
 }
 
 // PublishStats are device-side publish outcomes.
@@ -140,16 +144,28 @@ type PublishStats struct {
 	Due     int64 `json:"due"`     // messages whose intended send time arrived
 	Sent    int64 `json:"sent"`    // written to the connection
 	Acked   int64 `json:"acked"`   // PUBACK received (QoS 1)
-	Failed  int64 `json:"failed"`  // sent, never acknowledged (connection lost, write error)
+	Failed  int64 `json:"failed"`  // of sent, the write failed: never left (write or connection error)
 	Late    int64 `json:"late"`    // sent more than late_after_ms after the intended time
 	Missed  int64 `json:"missed"`  // due, never sent
-	Unacked int64 `json:"unacked"` // QoS 1 sent, neither acked nor failed by the end
+	Unacked int64 `json:"unacked"` // QoS 1 sent, no PUBACK by the end (failed ones excluded)
+	// UnackedOnDisconnect: of Unacked, those in flight when their
+	// connection ended early (dropped, or closed to renew credentials).
+	UnackedOnDisconnect int64 `json:"unacked_on_disconnect"`
 
 	LateRatio    float64 `json:"late_ratio"`    // late / sent
 	MissedRatio  float64 `json:"missed_ratio"`  // missed / due
 	TargetRate   float64 `json:"target_rate"`   // mean offered msgs/s over the publish phase
-	AchievedRate float64 `json:"achieved_rate"` // sent / publish phase seconds
+	AchievedRate float64 `json:"achieved_rate"` // sent_in_window / publish phase seconds
 	RateRatio    float64 `json:"rate_ratio"`    // achieved_rate / target_rate
+	// SentInWindow: of Sent, those sent before the publish phase ended
+	// (the rest went out late, in the drain).
+	SentInWindow int64 `json:"sent_in_window"`
+	// FirstSendMs and LastSendMs are the first and last send, since run
+	// start; SendWindowMs is the time between them: how long sending
+	// really took. All 0 when nothing was sent.
+	FirstSendMs  float64 `json:"first_send_ms"`
+	LastSendMs   float64 `json:"last_send_ms"`
+	SendWindowMs float64 `json:"send_window_ms"`
 
 	Latency            Latency `json:"latency"`             // intended send -> PUBACK (corrected)
 	LatencyUncorrected Latency `json:"latency_uncorrected"` // actual send -> PUBACK

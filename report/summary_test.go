@@ -37,6 +37,13 @@ func TestBuildFromMeasurement(t *testing.T) {
 	if !within(p.Lateness.MaxMs, 12) || p.Latency.Count != 294 || p.Latency.P50Ms <= p.LatencyUncorrected.P50Ms {
 		t.Errorf("latency blocks: lateness %+v corrected %+v uncorrected %+v", p.Lateness, p.Latency, p.LatencyUncorrected)
 	}
+	if p.SentInWindow != 295 || !within(p.FirstSendMs, 0) || !within(p.LastSendMs, 2940.4) || !within(p.SendWindowMs, 2940.4) {
+		t.Errorf("send window: in window %d, first %vms, last %vms, window %vms; want 295, 0, 2940.4, 2940.4",
+			p.SentInWindow, p.FirstSendMs, p.LastSendMs, p.SendWindowMs)
+	}
+	if c.DisconnectsByReason["lost"] != 1 || len(c.DisconnectsByReason) != int(NumDisconnectReasons) {
+		t.Errorf("disconnects by reason = %v, want every reason listed, lost 1", c.DisconnectsByReason)
+	}
 	if len(s.Series) != 3 || s.Overhead.HistogramMemoryBytes != m.HistogramBytes {
 		t.Errorf("series %d points, histogram memory %d", len(s.Series), s.Overhead.HistogramMemoryBytes)
 	}
@@ -47,6 +54,31 @@ func TestBuildFromMeasurement(t *testing.T) {
 	}
 	if len(s.Errors) != 0 {
 		t.Errorf("errors = %v", s.Errors)
+	}
+}
+
+// Messages sent late, after the publish window, do not count towards the
+// achieved rate: a tenth sent in the drain reads 90%, not 100%.
+func TestAchievedRateCountsOnlyTheWindow(t *testing.T) {
+	r := NewRecorder(RecorderConfig{Shards: 2})
+	r.SetPublishEnd(time.Second)
+	for i := range 100 {
+		intended := time.Duration(i) * 10 * time.Millisecond
+		sent := intended
+		if i >= 90 { // the last tenth went out in the drain
+			sent = 1200*time.Millisecond + time.Duration(i)*time.Millisecond
+		}
+		r.Shard(i).Due(1)
+		r.Shard(i).Sent(intended, sent, 0)
+	}
+	s := Build(r.Result(2*time.Second), RunInfo{PublishPhaseMs: 1000},
+		ConfigEcho{StartRate: 100, Stages: []StageEcho{{DurationMs: 1000, Rate: 100}}})
+	p := s.Publish
+	if p.Sent != 100 || p.SentInWindow != 90 || !near(p.AchievedRate, 90) || !near(p.RateRatio, 0.9) {
+		t.Errorf("sent %d, in window %d, achieved %v/s (%v); want 100, 90, 90/s (0.9)", p.Sent, p.SentInWindow, p.AchievedRate, p.RateRatio)
+	}
+	if !within(p.FirstSendMs, 0) || !within(p.LastSendMs, 1299) || !within(p.SendWindowMs, 1299) {
+		t.Errorf("send window %v..%vms (%vms), want 0..1299ms", p.FirstSendMs, p.LastSendMs, p.SendWindowMs)
 	}
 }
 

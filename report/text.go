@@ -124,7 +124,7 @@ func (t *textWriter) connect(s *Summary) {
 		fmt.Sprintf("%s of %s attempts", fmtCount(c.Connected), fmtCount(c.Attempted)),
 		"failed "+fmtCount(c.Failed),
 		"reconnects "+fmtCount(c.Reconnects),
-		"disconnects "+fmtCount(c.Disconnects)))
+		"disconnects "+fmtCount(c.Disconnects)+takenOverNote(c)))
 	if c.Failed > 0 {
 		var parts []string
 		for r := range NumFailReasons {
@@ -143,9 +143,12 @@ func (t *textWriter) publish(s *Summary) {
 	t.line("")
 	t.line("Publish")
 	t.row("rate", join("offered "+fmtRate(p.TargetRate),
-		fmt.Sprintf("achieved %s (%s)", fmtRate(p.AchievedRate), fmtPct(p.RateRatio))))
+		fmt.Sprintf("achieved %s (%s) in the publish window", fmtRate(p.AchievedRate), fmtPct(p.RateRatio))))
+	if p.Sent > 0 {
+		t.row("sending", sendingLine(p))
+	}
 	t.row("messages", join("due "+fmtCount(p.Due), "sent "+fmtCount(p.Sent), "acked "+fmtCount(p.Acked),
-		"failed "+fmtCount(p.Failed), "unacked "+fmtCount(p.Unacked)))
+		"failed "+fmtCount(p.Failed), "unacked "+fmtCount(p.Unacked)+unackedNote(p)))
 	t.row("", join(fmt.Sprintf("late %s (%s)", fmtCount(p.Late), fmtPct(p.LateRatio)),
 		fmt.Sprintf("missed %s (%s)", fmtCount(p.Missed), fmtPct(p.MissedRatio))))
 	switch {
@@ -176,6 +179,37 @@ func (t *textWriter) publish(s *Summary) {
 		t.row("lateness", join("p50 "+fmtMs(l.P50Ms), "p99 "+fmtMs(l.P99Ms), "max "+fmtMs(l.MaxMs),
 			"(late after "+fmtMs(s.Config.LateAfterMs)+")"))
 	}
+}
+
+// sendingLine says how long sending took and how much of it went out
+// after the publish window: "2.94s from first to last send, 5 sent after
+// the publish window".
+func sendingLine(p PublishStats) string {
+	line := fmtMs(p.SendWindowMs) + " from first to last send"
+	if after := p.Sent - p.SentInWindow; after > 0 {
+		return line + ", " + fmtCount(after) + " sent after the publish window"
+	}
+	return line + ", all within the publish window"
+}
+
+// unackedNote is " (12 on a dropped connection)" when some of the
+// unacknowledged messages were in flight when their connection ended.
+func unackedNote(p PublishStats) string {
+	if p.UnackedOnDisconnect == 0 {
+		return ""
+	}
+	return " (" + fmtCount(p.UnackedOnDisconnect) + " on a dropped connection)"
+}
+
+// takenOverNote is " (158 taken over by a duplicate client id)" when the
+// broker closed connections because another device connected with their
+// client id.
+func takenOverNote(c ConnectStats) string {
+	n := c.DisconnectsByReason[DisconnectTakenOver.String()]
+	if n == 0 {
+		return ""
+	}
+	return " (" + fmtCount(n) + " taken over by a duplicate client id)"
 }
 
 func (t *textWriter) hub(s *Summary) {

@@ -36,6 +36,7 @@ func TestWriteTextGolden(t *testing.T) {
 		edit func(*Summary)
 	}{
 		{"full", func(*Summary) {}},
+		{"stalled_hub", stalledHub},
 		{"interrupted_qos0", func(s *Summary) {
 			s.Interrupted = true
 			s.Config.QoS = 0

@@ -89,13 +89,18 @@ func counterGroups(s *report.Summary) []counterGroup {
 			conn.Rows = append(conn.Rows, counterRow{"  " + r.String(), n(v), true})
 		}
 	}
-	conn.Rows = append(conn.Rows, row("reconnects", c.Reconnects), bad("disconnects", c.Disconnects),
-		row("peak connected", c.PeakConnected), row("connected at end", c.ConnectedAtEnd))
+	conn.Rows = append(conn.Rows, row("reconnects", c.Reconnects), bad("disconnects", c.Disconnects))
+	if v := c.DisconnectsByReason[report.DisconnectTakenOver.String()]; v > 0 {
+		conn.Rows = append(conn.Rows, counterRow{"  taken over by a duplicate client id", n(v), true})
+	}
+	conn.Rows = append(conn.Rows, row("peak connected", c.PeakConnected), row("connected at end", c.ConnectedAtEnd))
 	groups := []counterGroup{conn, {"Publish", []counterRow{
 		{"offered rate", report.FormatRate(p.TargetRate), false},
-		{"achieved rate", fmt.Sprintf("%s (%s)", report.FormatRate(p.AchievedRate), report.FormatPct(p.RateRatio)), p.RateRatio > 0 && p.RateRatio < 0.99},
-		row("due", p.Due), row("sent", p.Sent), row("acknowledged", p.Acked), bad("failed", p.Failed),
-		bad("unacknowledged", p.Unacked),
+		{"achieved rate (in the publish window)", fmt.Sprintf("%s (%s)", report.FormatRate(p.AchievedRate), report.FormatPct(p.RateRatio)), p.RateRatio > 0 && p.RateRatio < 0.99},
+		{"sending took (first to last send)", report.FormatMs(p.SendWindowMs), false},
+		row("due", p.Due), row("sent", p.Sent), bad("  sent after the publish window", p.Sent-p.SentInWindow),
+		row("acknowledged", p.Acked), bad("failed", p.Failed),
+		bad("unacknowledged", p.Unacked), bad("  on a dropped connection", p.UnackedOnDisconnect),
 		{"late", fmt.Sprintf("%s (%s)", n(p.Late), report.FormatPct(p.LateRatio)), p.Late > 0},
 		{"missed", fmt.Sprintf("%s (%s)", n(p.Missed), report.FormatPct(p.MissedRatio)), p.Missed > 0},
 	}}}
