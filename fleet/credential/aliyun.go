@@ -113,7 +113,7 @@ func appendAliyunClientID(dst []byte, clientID string, secureMode int, signMetho
 }
 
 // appendAliyunPassword appends the lower-case hex device signature. It uses
-// s.msg and s.pad; dst may be s.out.
+// s.msg; dst may be s.out.
 func appendAliyunPassword(dst []byte, s *scratch, k hashKind, secret, clientID, deviceName, productKey string, ts int64) []byte {
 	msg := append(s.msg[:0], "clientId"...)
 	msg = append(msg, clientID...)
@@ -125,6 +125,6 @@ func appendAliyunPassword(dst []byte, s *scratch, k hashKind, secret, clientID, 
 	msg = strconv.AppendInt(msg, ts, 10)
 	s.msg = msg
 	var mac [32]byte
-	m := appendHMAC(mac[:0], k, secret, msg, s)
+	m := appendHMAC(mac[:0], k, secret, msg)
 	return hex.AppendEncode(dst, m)
 }

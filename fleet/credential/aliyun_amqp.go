@@ -55,6 +55,6 @@ func AliyunAMQP(p AliyunAMQPAuth, timestampMs int64) (username string, password 
 	s := getScratch()
 	defer putScratch(s)
 	var mac [32]byte
-	m := appendHMAC(mac[:0], k, p.AccessSecret.Reveal(), "authId="+p.AccessKey+"&timestamp="+ts, s)
+	m := appendHMAC(mac[:0], k, p.AccessSecret.Reveal(), "authId="+p.AccessKey+"&timestamp="+ts)
 	return username, Secret(base64.StdEncoding.EncodeToString(m)), nil
 }
