@@ -45,7 +45,7 @@ func AliyunMQTT(p AliyunDevice, timestampMs int64) (clientID, username string, p
 	if p.ClientID == "" {
 		p.ClientID = p.DeviceName
 	}
-	k, err := aliyunHash(p.SignMethod, true)
+	k, err := aliyunHash(p.SignMethod)
 	if err != nil {
 		return "", "", "", err
 	}
@@ -83,22 +83,18 @@ func checkAliyunDevice(p AliyunDevice) error {
 	return errors.Join(errs...)
 }
 
-// aliyunHash maps a sign method to its hash; md5 is allowed only for MQTT.
-func aliyunHash(method string, allowMD5 bool) (hashKind, error) {
+// aliyunHash maps an Alibaba Cloud sign method to its hash. The device MQTT
+// signature and the AMQP server-side subscription accept the same three.
+func aliyunHash(method string) (hashKind, error) {
 	switch method {
 	case SignHMACSHA256, "":
 		return hashSHA256, nil
 	case SignHMACSHA1:
 		return hashSHA1, nil
 	case SignHMACMD5:
-		if allowMD5 {
-			return hashMD5, nil
-		}
+		return hashMD5, nil
 	}
-	if allowMD5 {
-		return 0, fmt.Errorf("aliyun: sign method %q is not supported (use hmacsha256, hmacsha1 or hmacmd5)", method)
-	}
-	return 0, fmt.Errorf("aliyun: sign method %q is not supported (use hmacsha1 or hmacsha256)", method)
+	return 0, fmt.Errorf("aliyun: sign method %q is not supported (use hmacsha256, hmacsha1 or hmacmd5)", method)
 }
 
 func appendAliyunClientID(dst []byte, clientID string, secureMode int, signMethod string, ts int64) []byte {

@@ -41,7 +41,7 @@ func newAliyunProvider(a scenario.Auth, target scenario.Target, load func(keySpe
 		errs = append(errs, fmt.Errorf("auth.product_key: %q contains '&' or '|'", p.productKey))
 	}
 	var err error
-	if p.hash, err = aliyunHash(p.signMethod, true); err != nil {
+	if p.hash, err = aliyunHash(p.signMethod); err != nil {
 		errs = append(errs, fmt.Errorf("auth.sign_method: %w", err))
 	}
 	if p.secureMode != SecureModeTLS && p.secureMode != SecureModeTCP {
