@@ -226,8 +226,8 @@ type Point struct {
 	Failed        int64   `json:"failed"`
 	Late          int64   `json:"late"`
 	Missed        int64   `json:"missed"`
-	SentRate      float64 `json:"sent_rate"`       // sent / interval seconds
-	AckedRate     float64 `json:"acked_rate"`      // acked / interval seconds
+	SentRate      float64 `json:"sent_rate"`  // sent / interval seconds
+	AckedRate     float64 `json:"acked_rate"` // acked / interval seconds
 	// Per-interval latencies; nil (JSON null) for an interval without
 	// samples, which has no percentile (never 0 ms).
 	PublishP50Ms  *float64 `json:"publish_p50_ms"`  // corrected PUBACK latency of this interval's acks
