@@ -10,6 +10,7 @@ import (
 
 	"github.com/Azure/go-amqp"
 
+	"github.com/fleetbench/fleetbench/fleet/credential"
 	"github.com/fleetbench/fleetbench/scenario"
 )
 
@@ -23,9 +24,9 @@ const (
 )
 
 // newAliyun builds the Alibaba Cloud IoT server-side subscription source:
-// go-amqp over TLS with aksign credentials signed afresh on every connect,
-// one receiver link (Aliyun allows one per connection and ignores its
-// address), deduplication on the messageId application property, and the
+// go-amqp over TLS with aksign credentials (credential.AliyunAMQP) signed
+// afresh on every connect, one receiver link (Aliyun allows one per
+// connection and ignores its address), deduplication on the messageId application property, and the
 // generateTime property as the hub's enqueue time.
 func newAliyun(c *scenario.Confirm, d Deps) (Source, error) {
 	u, err := parseURL(c.URL, "amqps")
@@ -46,9 +47,7 @@ func newAliyun(c *scenario.Confirm, d Deps) (Source, error) {
 	if c.AccessKeyEnv == "" || c.AccessSecretEnv == "" {
 		errs = append(errs, errors.New("confirm: aliyun needs access_key_env and access_secret_env (names of environment variables holding the AccessKey pair)"))
 	}
-	if _, err := AliyunSign("", "", "", "", "", c.SignMethod, 0); err != nil {
-		errs = append(errs, err)
-	}
+	errs = append(errs, credential.CheckAliyunAMQPSignMethod(c.SignMethod))
 	idle := c.IdleTimeout
 	if idle == 0 {
 		idle = aliyunIdleDefault
@@ -81,8 +80,12 @@ func newAliyun(c *scenario.Confirm, d Deps) (Source, error) {
 		credit:  credit,
 		ready:   newReady(),
 	}
+	auth := credential.AliyunAMQPAuth{
+		ClientID: c.ClientID, AccessKey: accessKey, AccessSecret: credential.Secret(accessSecret),
+		InstanceID: c.InstanceID, ConsumerGroup: c.ConsumerGroup, SignMethod: c.SignMethod,
+	}
 	a.dial = func(ctx context.Context) (*amqp.Conn, error) {
-		cred, err := AliyunSign(c.ClientID, accessKey, accessSecret, c.InstanceID, c.ConsumerGroup, c.SignMethod, d.Now().UnixMilli())
+		user, password, err := credential.AliyunAMQP(auth, d.Now().UnixMilli())
 		if err != nil {
 			return nil, err
 		}
@@ -91,7 +94,7 @@ func newAliyun(c *scenario.Confirm, d Deps) (Source, error) {
 			HostName:    u.Hostname(),
 			IdleTimeout: idle,
 			TLSConfig:   tlsConf,
-			SASLType:    amqp.SASLTypePlain(cred.Username, cred.Password),
+			SASLType:    amqp.SASLTypePlain(user, password.Reveal()),
 		})
 	}
 	var mu sync.Mutex // one receiver, but keep the dedupe safe regardless

@@ -35,7 +35,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"amqps missing CA file", scenario.Confirm{Type: "amqp", URL: "amqps://127.0.0.1", CAFile: "/nonexistent/ca.pem", Sources: []string{"/q"}}, "ca_file"},
 		{"mqtt unset password", scenario.Confirm{Type: "mqtt", URL: "mqtt://127.0.0.1", PasswordEnv: "NOPE"}, "NOPE is not set"},
 		{"aliyun idle timeout", func() scenario.Confirm { c := *aliyunConfig(); c.IdleTimeout = 10 * time.Second; return c }(), "30s to 300s"},
-		{"aliyun md5", func() scenario.Confirm { c := *aliyunConfig(); c.SignMethod = "hmacmd5"; return c }(), "hmacsha1 or hmacsha256"},
+		{"aliyun unknown sign method", func() scenario.Confirm { c := *aliyunConfig(); c.SignMethod = "sha512"; return c }(), "hmacsha1, hmacsha256 or hmacmd5"},
 		{"aliyun no consumer group", func() scenario.Confirm { c := *aliyunConfig(); c.ConsumerGroup = ""; return c }(), "consumer_group"},
 		{"eventhubs no env", scenario.Confirm{Type: "azure-eventhubs"}, "connection_string_env"},
 		{"eventhubs unset env", scenario.Confirm{Type: "azure-eventhubs", ConnectionStringEnv: "NOPE"}, "NOPE is not set"},

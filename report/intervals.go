@@ -229,3 +229,25 @@ func (s *Summary) SetIntervals(name string, ivs []IntervalHist) {
 	}
 	s.Intervals[name] = ivs
 }
+
+// intervalQuantileMs is the q-th percentile (0-100) of one interval's
+// histogram in milliseconds, or nil when the interval holds no samples: a
+// percentile of nothing is not 0 ms, and JSON writes nil as null, so a
+// reader or a plot leaves a gap there instead of a measured zero.
+func intervalQuantileMs(h *hdrhistogram.Histogram, q float64) *float64 {
+	if h.TotalCount() == 0 {
+		return nil
+	}
+	ms := unitsToMs(float64(h.ValueAtQuantile(q)))
+	return &ms
+}
+
+// intervalMaxMs is the largest value of one interval's histogram in
+// milliseconds, or nil when it holds no samples.
+func intervalMaxMs(h *hdrhistogram.Histogram) *float64 {
+	if h.TotalCount() == 0 {
+		return nil
+	}
+	ms := unitsToMs(float64(h.Max()))
+	return &ms
+}

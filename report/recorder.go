@@ -255,10 +255,10 @@ func (r *Recorder) tick(now time.Duration) {
 			Failed:        d[cFailed],
 			Late:          d[cLate],
 			Missed:        d[cMissed],
-			PublishP50Ms:  unitsToMs(float64(r.iv[hPublish].ValueAtQuantile(50))),
-			PublishP99Ms:  unitsToMs(float64(r.iv[hPublish].ValueAtQuantile(99))),
-			PublishMaxMs:  unitsToMs(float64(maxOf(r.iv[hPublish]))),
-			LatenessP99Ms: unitsToMs(float64(r.iv[hLateness].ValueAtQuantile(99))),
+			PublishP50Ms:  intervalQuantileMs(r.iv[hPublish], 50),
+			PublishP99Ms:  intervalQuantileMs(r.iv[hPublish], 99),
+			PublishMaxMs:  intervalMaxMs(r.iv[hPublish]),
+			LatenessP99Ms: intervalQuantileMs(r.iv[hLateness], 99),
 		}
 		if iv > 0 {
 			p.SentRate = float64(p.Sent) / iv.Seconds()

@@ -127,15 +127,15 @@ func TestTickSeries(t *testing.T) {
 		if p.Sent != int64(100*k) || p.Acked != int64(100*k) || p.SentRate != float64(100*k) {
 			t.Errorf("point %d: sent %d acked %d rate %v, want %d each", k, p.Sent, p.Acked, p.SentRate, 100*k)
 		}
-		if !within(p.PublishP50Ms, float64(k)) || !within(p.PublishP99Ms, float64(k)) {
-			t.Errorf("point %d: p50 %vms p99 %vms, want %dms", k, p.PublishP50Ms, p.PublishP99Ms, k)
+		if p.PublishP50Ms == nil || p.PublishP99Ms == nil || !within(*p.PublishP50Ms, float64(k)) || !within(*p.PublishP99Ms, float64(k)) {
+			t.Errorf("point %d: p50 %s p99 %s, want %d ms", k, msOrNone(p.PublishP50Ms), msOrNone(p.PublishP99Ms), k)
 		}
 		if p.Connected != int64(k) || p.Connects != 1 {
 			t.Errorf("point %d: connected %d connects %d, want %d and 1", k, p.Connected, p.Connects, k)
 		}
 	}
 	last := m.Series[3]
-	if last.TMs != 3500 || last.IntervalMs != 500 || last.Missed != 7 || last.Sent != 0 || last.PublishP99Ms != 0 {
+	if last.TMs != 3500 || last.IntervalMs != 500 || last.Missed != 7 || last.Sent != 0 || last.PublishP99Ms != nil {
 		t.Errorf("final point = %+v, want t=3500 interval=500 missed=7 and nothing else", last)
 	}
 	if got := m.Publish.TotalCount(); got != 600 {

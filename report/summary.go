@@ -256,12 +256,14 @@ type Point struct {
 	Failed        int64   `json:"failed"`
 	Late          int64   `json:"late"`
 	Missed        int64   `json:"missed"`
-	SentRate      float64 `json:"sent_rate"`       // sent / interval seconds
-	AckedRate     float64 `json:"acked_rate"`      // acked / interval seconds
-	PublishP50Ms  float64 `json:"publish_p50_ms"`  // corrected PUBACK latency of this interval's acks
-	PublishP99Ms  float64 `json:"publish_p99_ms"`  //
-	PublishMaxMs  float64 `json:"publish_max_ms"`  //
-	LatenessP99Ms float64 `json:"lateness_p99_ms"` // scheduler lateness of this interval's sends
+	SentRate      float64 `json:"sent_rate"`  // sent / interval seconds
+	AckedRate     float64 `json:"acked_rate"` // acked / interval seconds
+	// Per-interval latencies; nil (JSON null) for an interval without
+	// samples, which has no percentile (never 0 ms).
+	PublishP50Ms  *float64 `json:"publish_p50_ms"`  // corrected PUBACK latency of this interval's acks
+	PublishP99Ms  *float64 `json:"publish_p99_ms"`  //
+	PublishMaxMs  *float64 `json:"publish_max_ms"`  //
+	LatenessP99Ms *float64 `json:"lateness_p99_ms"` // scheduler lateness of this interval's sends
 	// Confirmed is how many messages the end-to-end consumer first
 	// confirmed in this interval (sampled; absent without a consumer).
 	Confirmed int64 `json:"confirmed,omitempty"`

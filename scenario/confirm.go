@@ -81,7 +81,7 @@ func (d *decoder) decodeConfirm(n *node, c *Confirm) {
 		case "consumer_group":
 			c.ConsumerGroup, _ = d.nonEmpty(v, p)
 		case "sign_method":
-			c.SignMethod, _ = d.enum(v, p, "hmacsha1", "hmacsha256")
+			c.SignMethod, _ = d.enum(v, p, "hmacsha1", "hmacsha256", "hmacmd5")
 		case "idle_timeout":
 			c.IdleTimeout, _ = d.duration(v, p, time.Second, time.Hour)
 		case "connection_string_env":

@@ -233,7 +233,7 @@ type Confirm struct {
 	AccessSecretEnv string // env var holding the AccessKey secret
 	InstanceID      string
 	ConsumerGroup   string // also the Event Hubs consumer group
-	SignMethod      string // hmacsha1 | hmacsha256
+	SignMethod      string // hmacsha1 | hmacsha256 | hmacmd5
 	IdleTimeout     time.Duration
 
 	// azure-eventhubs

@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -18,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/perf/benchfmt"
 
 	"github.com/fleetbench/fleetbench/report"
 )
@@ -95,7 +98,11 @@ func run(out, bin, scen string) error {
 		if err != nil {
 			return fmt.Errorf("go test -bench %s: %w", b.pkg, err)
 		}
-		res.Benchmarks = append(res.Benchmarks, parseBench(string(text))...)
+		benches, err := parseBench("go test -bench "+b.pkg, string(text))
+		if err != nil {
+			return err
+		}
+		res.Benchmarks = append(res.Benchmarks, benches...)
 	}
 
 	dir, err := os.MkdirTemp("", "fleetbench-bench-")
@@ -198,42 +205,47 @@ func run(out, bin, scen string) error {
 	return nil
 }
 
-// parseBench reads `go test -bench` output: a line per benchmark, its name
-// and iteration count, then value-unit pairs (ns/op, custom metrics, B/op,
-// allocs/op) in any order.
-func parseBench(text string) []goBench {
+// parseBench reads `go test -bench` output with golang.org/x/perf/benchfmt
+// (the Go benchmark format's own parser): one goBench per result line, with
+// ns/op, B/op and allocs/op in their fields and any custom b.ReportMetric
+// unit in Metrics, all in the units the benchmark printed. A malformed
+// benchmark line is an error naming its line, never silently dropped.
+func parseBench(name, text string) ([]goBench, error) {
 	var out []goBench
-	for _, line := range strings.Split(text, "\n") {
-		f := strings.Fields(line)
-		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
-			continue
-		}
-		if _, err := strconv.Atoi(f[1]); err != nil {
-			continue
-		}
-		b := goBench{Name: f[0]}
-		for i := 2; i+1 < len(f); i += 2 {
-			v, err := strconv.ParseFloat(f[i], 64)
-			if err != nil {
-				break
-			}
-			switch unit := f[i+1]; unit {
-			case "ns/op":
-				b.NsPerOp = v
-			case "B/op":
-				b.BytesPerOp = v
-			case "allocs/op":
-				b.AllocsPerOp = v
-			default:
-				if b.Metrics == nil {
-					b.Metrics = map[string]float64{}
+	var errs []error
+	r := benchfmt.NewReader(strings.NewReader(text), name)
+	for r.Scan() {
+		switch rec := r.Result().(type) {
+		case *benchfmt.SyntaxError:
+			errs = append(errs, rec)
+		case *benchfmt.Result:
+			b := goBench{Name: "Benchmark" + rec.Name.String()}
+			for _, v := range rec.Values {
+				val, unit := v.Value, v.Unit
+				if v.OrigUnit != "" { // benchfmt tidied it (ns/op to sec/op): keep what was printed
+					val, unit = v.OrigValue, v.OrigUnit
 				}
-				b.Metrics[unit] = v
+				switch unit {
+				case "ns/op":
+					b.NsPerOp = val
+				case "B/op":
+					b.BytesPerOp = val
+				case "allocs/op":
+					b.AllocsPerOp = val
+				default:
+					if b.Metrics == nil {
+						b.Metrics = map[string]float64{}
+					}
+					b.Metrics[unit] = val
+				}
 			}
+			out = append(out, b)
 		}
-		out = append(out, b)
 	}
-	return out
+	if err := r.Err(); err != nil {
+		errs = append(errs, err)
+	}
+	return out, errors.Join(errs...)
 }
 
 func freePort() (int, error) {

@@ -45,7 +45,7 @@ func AliyunMQTT(p AliyunDevice, timestampMs int64) (clientID, username string, p
 	if p.ClientID == "" {
 		p.ClientID = p.DeviceName
 	}
-	k, err := aliyunHash(p.SignMethod, true)
+	k, err := aliyunHash(p.SignMethod)
 	if err != nil {
 		return "", "", "", err
 	}
@@ -83,22 +83,18 @@ func checkAliyunDevice(p AliyunDevice) error {
 	return errors.Join(errs...)
 }
 
-// aliyunHash maps a sign method to its hash; md5 is allowed only for MQTT.
-func aliyunHash(method string, allowMD5 bool) (hashKind, error) {
+// aliyunHash maps an Alibaba Cloud sign method to its hash. The device MQTT
+// signature and the AMQP server-side subscription accept the same three.
+func aliyunHash(method string) (hashKind, error) {
 	switch method {
 	case SignHMACSHA256, "":
 		return hashSHA256, nil
 	case SignHMACSHA1:
 		return hashSHA1, nil
 	case SignHMACMD5:
-		if allowMD5 {
-			return hashMD5, nil
-		}
+		return hashMD5, nil
 	}
-	if allowMD5 {
-		return 0, fmt.Errorf("aliyun: sign method %q is not supported (use hmacsha256, hmacsha1 or hmacmd5)", method)
-	}
-	return 0, fmt.Errorf("aliyun: sign method %q is not supported (use hmacsha1 or hmacsha256)", method)
+	return 0, fmt.Errorf("aliyun: sign method %q is not supported (use hmacsha256, hmacsha1 or hmacmd5)", method)
 }
 
 func appendAliyunClientID(dst []byte, clientID string, secureMode int, signMethod string, ts int64) []byte {
@@ -113,7 +109,7 @@ func appendAliyunClientID(dst []byte, clientID string, secureMode int, signMetho
 }
 
 // appendAliyunPassword appends the lower-case hex device signature. It uses
-// s.msg and s.pad; dst may be s.out.
+// s.msg; dst may be s.out.
 func appendAliyunPassword(dst []byte, s *scratch, k hashKind, secret, clientID, deviceName, productKey string, ts int64) []byte {
 	msg := append(s.msg[:0], "clientId"...)
 	msg = append(msg, clientID...)
@@ -125,6 +121,6 @@ func appendAliyunPassword(dst []byte, s *scratch, k hashKind, secret, clientID, 
 	msg = strconv.AppendInt(msg, ts, 10)
 	s.msg = msg
 	var mac [32]byte
-	m := appendHMAC(mac[:0], k, secret, msg, s)
+	m := appendHMAC(mac[:0], k, secret, msg)
 	return hex.AppendEncode(dst, m)
 }

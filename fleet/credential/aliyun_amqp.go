@@ -3,6 +3,7 @@ package credential
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strconv"
 )
 
@@ -14,7 +15,17 @@ type AliyunAMQPAuth struct {
 	AccessSecret  Secret // AccessKey secret
 	InstanceID    string // IoT instance id; may be empty for old public instances
 	ConsumerGroup string // consumer group id
-	SignMethod    string // SignHMACSHA1 (default when empty) or SignHMACSHA256
+	SignMethod    string // SignHMACSHA1 (default when empty), SignHMACSHA256 or SignHMACMD5
+}
+
+// CheckAliyunAMQPSignMethod reports whether method is one the AMQP
+// server-side subscription accepts: hmacsha1, hmacsha256, hmacmd5 or empty
+// (hmacsha1), the list in Alibaba's own subscription samples.
+func CheckAliyunAMQPSignMethod(method string) error {
+	if _, err := aliyunHash(method); err != nil {
+		return fmt.Errorf("aliyun amqp: sign method %q is not supported (set confirm.sign_method to hmacsha1, hmacsha256 or hmacmd5)", method)
+	}
+	return nil
 }
 
 // AliyunAMQP returns the SASL PLAIN username and password of the Alibaba
@@ -29,10 +40,10 @@ func AliyunAMQP(p AliyunAMQPAuth, timestampMs int64) (username string, password 
 	if p.SignMethod == "" {
 		p.SignMethod = SignHMACSHA1
 	}
-	k, err := aliyunHash(p.SignMethod, false)
+	k, err := aliyunHash(p.SignMethod)
 	var errs []error
 	if err != nil {
-		errs = append(errs, err)
+		errs = append(errs, CheckAliyunAMQPSignMethod(p.SignMethod))
 	}
 	if p.ClientID == "" {
 		errs = append(errs, errors.New("aliyun amqp: client id is empty (set confirm.client_id)"))
@@ -55,6 +66,6 @@ func AliyunAMQP(p AliyunAMQPAuth, timestampMs int64) (username string, password 
 	s := getScratch()
 	defer putScratch(s)
 	var mac [32]byte
-	m := appendHMAC(mac[:0], k, p.AccessSecret.Reveal(), "authId="+p.AccessKey+"&timestamp="+ts, s)
+	m := appendHMAC(mac[:0], k, p.AccessSecret.Reveal(), "authId="+p.AccessKey+"&timestamp="+ts)
 	return username, Secret(base64.StdEncoding.EncodeToString(m)), nil
 }

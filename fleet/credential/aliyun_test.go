@@ -2,12 +2,8 @@ package credential
 
 import (
 	"crypto/hmac"
-	"crypto/sha1"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
-	"hash"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -92,32 +88,39 @@ func TestAliyunMQTTDefaultsAndErrors(t *testing.T) {
 	}
 }
 
-// The AMQP server-side subscription signature, computed here from the
-// formula in ../shared/protocols.md (Alibaba Cloud docs, "Connect an AMQP
-// client"): epoch milliseconds; hmacsha1 and hmacsha256.
+// The AMQP server-side subscription (aksign) username and password for all
+// three sign methods that Alibaba's own subscription sample lists ("The
+// signature algorithm. Valid values: hmacmd5, hmacsha1, and hmacsha256.",
+// Alibaba Cloud IoT Platform docs, "Example: Python 3 SDK connection",
+// help.aliyun.com/en/iot/developer-reference/connect-a-client-to-iot-platform-by-using-the-sdk-for-python;
+// formats in ../shared/protocols.md). The passwords were computed outside Go
+// with the sample's own recipe, Python's hmac module:
+//
+//	base64.b64encode(hmac.new(b"s3cret", b"authId=LTAIkey&timestamp=1700000000123",
+//	    digestmod=hashlib.md5|sha1|sha256).digest())
+//
+// and agree with `printf %s 'authId=...' | openssl dgst -md5|-sha1|-sha256
+// -hmac s3cret -binary | base64`.
 func TestAliyunAMQP(t *testing.T) {
-	const ts = int64(1_700_000_123_456) // epoch ms, not the sub-second part
-	for _, tc := range []struct {
-		method string
-		new    func() hash.Hash
-	}{{SignHMACSHA1, sha1.New}, {SignHMACSHA256, sha256.New}} {
+	const ts = int64(1_700_000_000_123) // epoch ms, not the sub-second part
+	for _, tc := range []struct{ method, password string }{
+		{SignHMACMD5, "zorG1rb07v4Sv6w8zna6vA=="},
+		{SignHMACSHA1, "9SJ8S4coUi0C0Z4SiOzvmpAr7OY="},
+		{SignHMACSHA256, "2BPTR3CdfwW30XR0T6MY8of0Gs+VnhYQY5upinftsw0="},
+	} {
 		t.Run(tc.method, func(t *testing.T) {
-			p := AliyunAMQPAuth{ClientID: "bench-1", AccessKey: "LTAIkey", AccessSecret: "topsecret", InstanceID: "iot-06z00", ConsumerGroup: "DEFAULT_GROUP", SignMethod: tc.method}
+			p := AliyunAMQPAuth{ClientID: "bench1", AccessKey: "LTAIkey", AccessSecret: "s3cret", InstanceID: "iot-06z00", ConsumerGroup: "DEFAULT_GROUP", SignMethod: tc.method}
 			user, pw, err := AliyunAMQP(p, ts)
 			if err != nil {
 				t.Fatal(err)
 			}
-			tsText := strconv.FormatInt(ts, 10)
-			wantUser := "bench-1|authMode=aksign,signMethod=" + tc.method + ",timestamp=" + tsText +
-				",authId=LTAIkey,iotInstanceId=iot-06z00,consumerGroupId=DEFAULT_GROUP|"
-			m := hmac.New(tc.new, []byte("topsecret"))
-			m.Write([]byte("authId=LTAIkey&timestamp=" + tsText))
-			wantPW := base64.StdEncoding.EncodeToString(m.Sum(nil))
+			wantUser := "bench1|authMode=aksign,signMethod=" + tc.method +
+				",timestamp=1700000000123,authId=LTAIkey,iotInstanceId=iot-06z00,consumerGroupId=DEFAULT_GROUP|"
 			if user != wantUser {
 				t.Errorf("username\n got %s\nwant %s", user, wantUser)
 			}
-			if pw.Reveal() != wantPW {
-				t.Errorf("password %s, want %s", pw.Reveal(), wantPW)
+			if pw.Reveal() != tc.password {
+				t.Errorf("password %s, want %s", pw.Reveal(), tc.password)
 			}
 		})
 	}
@@ -128,8 +131,8 @@ func TestAliyunAMQP(t *testing.T) {
 		}
 	})
 	t.Run("errors", func(t *testing.T) {
-		_, _, err := AliyunAMQP(AliyunAMQPAuth{SignMethod: SignHMACMD5}, 1)
-		for _, want := range []string{"hmacmd5", "client id", "AccessKey id", "AccessKey secret", "consumer group"} {
+		_, _, err := AliyunAMQP(AliyunAMQPAuth{SignMethod: "sha512"}, 1)
+		for _, want := range []string{"sha512", "hmacmd5", "client id", "AccessKey id", "AccessKey secret", "consumer group"} {
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("err %v should mention %q", err, want)
 			}

@@ -41,7 +41,7 @@ func newAliyunProvider(a scenario.Auth, target scenario.Target, load func(keySpe
 		errs = append(errs, fmt.Errorf("auth.product_key: %q contains '&' or '|'", p.productKey))
 	}
 	var err error
-	if p.hash, err = aliyunHash(p.signMethod, true); err != nil {
+	if p.hash, err = aliyunHash(p.signMethod); err != nil {
 		errs = append(errs, fmt.Errorf("auth.sign_method: %w", err))
 	}
 	if p.secureMode != SecureModeTLS && p.secureMode != SecureModeTCP {
@@ -68,7 +68,8 @@ func newAliyunProvider(a scenario.Auth, target scenario.Target, load func(keySpe
 }
 
 // Credentials signs with device name = device id and timestamp =
-// now in Unix milliseconds. Three allocations: client id, username, password.
+// now in Unix milliseconds. It allocates the client id, username, password
+// and what crypto/hmac needs (once per connect, not per message).
 func (p *aliyunProvider) Credentials(index int, deviceID string, now time.Time) (Credentials, error) {
 	if deviceID == "" {
 		return Credentials{}, errEmptyDeviceID

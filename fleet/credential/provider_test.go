@@ -313,7 +313,11 @@ func TestProviderConcurrent(t *testing.T) {
 	}
 }
 
-// The hot path allocates only the username and the token.
+// Credentials runs once per connect, not per message. With a group key it
+// makes two HMACs; crypto/hmac costs about seven small allocations each,
+// next to the ~45 KB of garbage of the TLS handshake that follows. The
+// ceiling catches a regression that multiplies them (say a key decoded or
+// a template parsed per call), not the few that crypto/hmac needs.
 func TestAzureCredentialsAllocations(t *testing.T) {
 	if testing.CoverMode() != "" || raceEnabled {
 		t.Skip("coverage instrumentation and the race detector change allocation counts")
@@ -323,7 +327,7 @@ func TestAzureCredentialsAllocations(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Unix(1_700_000_000, 0)
-	if n := testing.AllocsPerRun(200, func() { _, _ = p.Credentials(7, "sim-000007", now) }); n > 2 {
-		t.Errorf("%v allocations per Credentials, want <= 2", n)
+	if n := testing.AllocsPerRun(200, func() { _, _ = p.Credentials(7, "sim-000007", now) }); n > 20 {
+		t.Errorf("%v allocations per Credentials, want <= 20", n)
 	}
 }

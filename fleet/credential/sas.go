@@ -19,9 +19,7 @@ const sasPrefix = "SharedAccessSignature "
 // This is how one secret yields a distinct key for each of 100,000 devices.
 // Safe for concurrent use.
 func DeriveDeviceKey(groupKey []byte, registrationID string) []byte {
-	s := getScratch()
-	defer putScratch(s)
-	return appendHMAC(make([]byte, 0, 32), hashSHA256, groupKey, registrationID, s)
+	return appendHMAC(make([]byte, 0, 32), hashSHA256, groupKey, registrationID)
 }
 
 // DeviceResourceURI returns the resource URI of a device-scoped token,
@@ -52,10 +50,8 @@ func StringToSign(resourceURI string, expiry time.Time) string {
 // Sign returns base64(HMAC-SHA256(key, stringToSign)), the unescaped sig of
 // a SAS token; key is the base64-decoded key. Safe for concurrent use.
 func Sign(key []byte, stringToSign string) string {
-	s := getScratch()
-	defer putScratch(s)
 	var mac [32]byte
-	m := appendHMAC(mac[:0], hashSHA256, key, stringToSign, s)
+	m := appendHMAC(mac[:0], hashSHA256, key, stringToSign)
 	return base64.StdEncoding.EncodeToString(m)
 }
 
@@ -101,7 +97,7 @@ func appendSAS[K string | []byte](dst []byte, s *scratch, key K, se int64, polic
 	msg = strconv.AppendInt(msg, se, 10)
 	s.msg = msg
 	var mac [32]byte
-	m := appendHMAC(mac[:0], hashSHA256, key, msg, s)
+	m := appendHMAC(mac[:0], hashSHA256, key, msg)
 	var sig [44]byte
 	base64.StdEncoding.Encode(sig[:], m)
 	return appendSASTail(dst, sig[:], se, policy)

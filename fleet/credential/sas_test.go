@@ -1,14 +1,8 @@
 package credential
 
 import (
-	"crypto/hmac"
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"hash"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -133,39 +127,6 @@ func TestHubUsernameAndResource(t *testing.T) {
 	}
 	if got, want := DeviceResourceURI("h", "d"), "h/devices/d"; got != want {
 		t.Errorf("DeviceResourceURI = %s, want %s", got, want)
-	}
-}
-
-// appendHMAC must equal crypto/hmac for every hash and for keys shorter
-// than, equal to and longer than the 64-byte block.
-func TestAppendHMACMatchesCryptoHMAC(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	hashes := []struct {
-		k   hashKind
-		new func() hash.Hash
-	}{{hashSHA256, sha256.New}, {hashSHA1, sha1.New}, {hashMD5, md5.New}}
-	s := &scratch{}
-	for _, h := range hashes {
-		for _, kl := range []int{0, 1, 32, 63, 64, 65, 200} {
-			for _, ml := range []int{0, 1, 55, 64, 300} {
-				key, msg := make([]byte, kl), make([]byte, ml)
-				for i := range key {
-					key[i] = byte(r.Uint32())
-				}
-				for i := range msg {
-					msg[i] = byte(r.Uint32())
-				}
-				m := hmac.New(h.new, key)
-				m.Write(msg)
-				want := m.Sum(nil)
-				if got := appendHMAC(nil, h.k, key, msg, s); !hmac.Equal(got, want) {
-					t.Errorf("hash %d key %d msg %d: got %x want %x", h.k, kl, ml, got, want)
-				}
-				if got := appendHMAC(nil, h.k, string(key), string(msg), s); !hmac.Equal(got, want) {
-					t.Errorf("string form: hash %d key %d msg %d differs", h.k, kl, ml)
-				}
-			}
-		}
 	}
 }
 

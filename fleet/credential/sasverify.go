@@ -120,7 +120,7 @@ func (f SASFields) Verify(resourceURI string, key []byte, now time.Time) error {
 	msg = append(msg, f.RawExpiry...)
 	s.msg = msg
 	var mac [32]byte
-	want := appendHMAC(mac[:0], hashSHA256, key, msg, s)
+	want := appendHMAC(mac[:0], hashSHA256, key, msg)
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return ErrSASSignature
 	}

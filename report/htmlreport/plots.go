@@ -205,38 +205,92 @@ func ratesPlot(s *report.Summary, e2e []ivStat) (*plot.Plot, error) {
 }
 
 // p99Plot shows each interval's 99th percentile latency over the run: publish
-// from the series, the other families from their interval histograms.
+// from the series, the other families from their interval histograms. A
+// line stops where an interval holds no samples and resumes after it, so
+// the plot never draws a latency nobody measured.
 func p99Plot(s *report.Summary, ivs map[string][]ivStat) (*plot.Plot, error) {
 	p := newPlot("p99 latency over time", "seconds since start", "p99 latency (ms)")
 	peak := 0.0
-	var publish []ivStat
-	for _, pt := range s.Series {
-		if pt.Acked > 0 {
-			publish = append(publish, ivStat{endS: pt.TMs / 1000, count: pt.Acked, p99ms: pt.PublishP99Ms})
-		}
-	}
 	for _, f := range families {
-		pts := ivs[f.name]
-		if f.name == report.HistPublish {
-			pts = publish
-		}
-		var xys plotter.XYs
-		for _, iv := range pts {
-			if iv.count > 0 {
-				xys = append(xys, plotter.XY{X: iv.endS, Y: iv.p99ms})
-				peak = max(peak, iv.p99ms)
+		segs := p99Segments(p99Points(s, ivs, f.name))
+		for _, seg := range segs {
+			for _, xy := range seg {
+				peak = max(peak, xy.Y)
 			}
 		}
-		if len(xys) == 0 {
-			continue
-		}
-		if err := addLine(p, f.label, xys, lineStyle(f.color, f.dashed)); err != nil {
+		if err := addSegments(p, f.label, segs, lineStyle(f.color, f.dashed)); err != nil {
 			return nil, err
 		}
 	}
 	timeAxis(p, s)
 	headroom(p, peak, 1)
 	return p, nil
+}
+
+// p99Points are one family's intervals for the p99 plot: publish from the
+// series (an interval without acknowledgements has no p99 there), the
+// other families from their interval histograms.
+func p99Points(s *report.Summary, ivs map[string][]ivStat, name string) []ivStat {
+	if name != report.HistPublish {
+		return ivs[name]
+	}
+	pts := make([]ivStat, 0, len(s.Series))
+	for _, pt := range s.Series {
+		st := ivStat{endS: pt.TMs / 1000, lenS: pt.IntervalMs / 1000}
+		if pt.PublishP99Ms != nil && pt.Acked > 0 {
+			st.count, st.p99ms = pt.Acked, *pt.PublishP99Ms
+		}
+		pts = append(pts, st)
+	}
+	return pts
+}
+
+// p99Segments splits a family's intervals into runs of intervals with
+// samples, one point per interval at its end; an interval without samples
+// ends a run.
+func p99Segments(pts []ivStat) []plotter.XYs {
+	var segs []plotter.XYs
+	var cur plotter.XYs
+	for _, iv := range pts {
+		if iv.count == 0 {
+			if len(cur) > 0 {
+				segs, cur = append(segs, cur), nil
+			}
+			continue
+		}
+		cur = append(cur, plotter.XY{X: iv.endS, Y: iv.p99ms})
+	}
+	if len(cur) > 0 {
+		segs = append(segs, cur)
+	}
+	return segs
+}
+
+// addSegments draws the segments of one series in one style with one
+// legend entry; a segment of a single interval is drawn as a dot.
+func addSegments(p *plot.Plot, label string, segs []plotter.XYs, style draw.LineStyle) error {
+	if len(segs) == 0 {
+		return nil
+	}
+	for _, seg := range segs {
+		if len(seg) == 1 {
+			dot, err := plotter.NewScatter(seg)
+			if err != nil {
+				return fmt.Errorf("plot %s: %w", label, err)
+			}
+			dot.GlyphStyle = draw.GlyphStyle{Color: style.Color, Radius: style.Width * 1.5, Shape: draw.CircleGlyph{}}
+			p.Add(dot)
+			continue
+		}
+		l, err := plotter.NewLine(seg)
+		if err != nil {
+			return fmt.Errorf("plot %s: %w", label, err)
+		}
+		l.LineStyle = style
+		p.Add(l)
+	}
+	p.Legend.Add(label, &plotter.Line{LineStyle: style})
+	return nil
 }
 
 // connectPlot is the connect ramp: devices connected over time against
