@@ -16,14 +16,14 @@ run: build
 # Vet, then every test with the race detector. Tests that need mosquitto or
 # RabbitMQ skip with a message when they are not installed (CI=true makes
 # them fail instead; .ci/run installs them). The allocation tests skip under
-# -race (it allocates on its own), so a second, quick step runs them
+# -race (it allocates on its own), so a quick step before it runs them
 # without it: every test whose name says Alloc (TestXDoesNotAllocate,
 # TestXAllocations).
 test:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
+	$(GO) test -count=1 -run 'Alloc' $$(grep -rl --include='*_test.go' 'func Test[A-Za-z]*Alloc' . | xargs -n1 dirname | sort -u)
 	$(GO) test -race -count=1 -timeout 30m ./...
-	$(GO) test -count=1 -run 'Alloc' ./...
 
 # Hot-path benchmarks and an end-to-end run against a separate hub process;
 # figures go to bench/results.json (see docs/benchmarks.md).
