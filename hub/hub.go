@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fleetbench/fleetbench/internal/pki"
+	"github.com/fleetbench/fleetbench/internal/precisesleep"
 	mqtt "github.com/mochi-mqtt/server/v2"
 )
 
@@ -58,6 +59,7 @@ type Hub struct {
 	port      int
 	caFile    string
 	caPool    *x509.CertPool
+	acks      *ackClock // delays PUBACKs; nil unless cfg.AckDelay > 0
 
 	devices    sync.Map // device id -> *device, never deleted
 	sessions   sync.Map // *mqtt.Client -> *session, while connected
@@ -81,6 +83,9 @@ func Start(cfg Config) (*Hub, error) {
 type internals struct {
 	now       func() time.Time // clock for token checks; default time.Now
 	connEnded func()           // called when a connection has been accounted for
+	// ackWritten, with AckDelay, is told each delayed PUBACK's receipt and
+	// write times (tests measure the delay's precision with it).
+	ackWritten func(received, sent time.Duration)
 }
 
 // start is Start with injected internals.
@@ -133,8 +138,12 @@ func start(cfg Config, in internals) (*Hub, error) {
 	h.addr = ln.Address()
 	_, port, _ := net.SplitHostPort(h.addr)
 	h.port, _ = strconv.Atoi(port)
+	if cfg.AckDelay > 0 {
+		h.acks = newAckClock(cfg.AckDelay, precisesleep.New, in.ackWritten)
+	}
 	if err := h.server.Serve(); err != nil { // starts goroutines and returns
 		_ = h.server.Close()
+		h.closeAcks()
 		return nil, fmt.Errorf("hub: serve: %w", err)
 	}
 	h.log.Info("hub: listening", "addr", h.addr, "ca_file", h.caFile, "host_name", cfg.HostName)
@@ -170,6 +179,14 @@ func (h *Hub) Close() error {
 			h.sessions.Delete(k)
 			return true
 		})
+		h.closeAcks()
 	})
 	return nil
+}
+
+// closeAcks stops the ack clock, if there is one.
+func (h *Hub) closeAcks() {
+	if h.acks != nil {
+		h.acks.close()
+	}
 }
