@@ -24,8 +24,9 @@ type Config struct {
 	// Addr is the TLS listen address; default "127.0.0.1:0" (a free port).
 	// Only loopback addresses are accepted.
 	Addr string
-	// Dir is the directory where ca.pem, server.pem and server-key.pem are
-	// written (created if missing). Required.
+	// Dir is the directory holding ca.pem, ca-key.pem, server.pem and
+	// server-key.pem (keys mode 0600): reused when present, made when
+	// missing (the directory too). Required.
 	Dir string
 	// HostName is the IoT hub host name devices use in their username and in
 	// the SAS token's sr; default "fleetbench.azure-devices.net". The server

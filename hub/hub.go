@@ -71,10 +71,11 @@ type Hub struct {
 	closeOnce sync.Once
 }
 
-// Start writes a fresh CA and server certificate (ECDSA P-256, for
-// localhost, 127.0.0.1 and cfg.HostName) to cfg.Dir and starts the hub. The
-// TLS listener accepts connections when Start returns. Call Close to stop
-// it.
+// Start starts the hub with the CA and server certificate (ECDSA P-256,
+// for localhost, 127.0.0.1 and cfg.HostName) found in cfg.Dir, making
+// those that are missing (pki.LoadOrCreateServer): a hub restarted on the
+// same Dir presents a certificate its devices already trust. The TLS
+// listener accepts connections when Start returns. Call Close to stop it.
 func Start(cfg Config) (*Hub, error) {
 	return start(cfg, internals{})
 }
@@ -99,18 +100,16 @@ func start(cfg Config, in internals) (*Hub, error) {
 	}
 	h := &Hub{cfg: cfg, log: cfg.Logger, now: in.now, connEnded: in.connEnded}
 
-	ca, err := pki.NewCA("fleetbench embedded hub CA", certValidity)
+	certs, err := pki.LoadOrCreateServer(cfg.Dir, pki.ServerSpec{
+		CAName:   "fleetbench embedded hub CA",
+		Validity: certValidity,
+		DNSNames: []string{"localhost", cfg.HostName},
+		IPs:      []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	})
 	if err != nil {
-		return nil, fmt.Errorf("hub: make CA: %w", err)
+		return nil, fmt.Errorf("hub: certificates in %s: %w", cfg.Dir, err)
 	}
-	leaf, err := ca.IssueServer(certValidity, []string{"localhost", cfg.HostName}, []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback})
-	if err != nil {
-		return nil, fmt.Errorf("hub: issue server certificate: %w", err)
-	}
-	if h.caFile, _, _, err = pki.WriteFiles(cfg.Dir, ca, "server", leaf); err != nil {
-		return nil, fmt.Errorf("hub: write certificates to %s (check it is writable): %w", cfg.Dir, err)
-	}
-	h.caPool = ca.Pool()
+	h.caFile, h.caPool = certs.CAFile, certs.CAPool
 
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumInflight = uint16(cfg.MaxInflight)
@@ -129,7 +128,7 @@ func start(cfg Config, in internals) (*Hub, error) {
 		return nil, fmt.Errorf("hub: add rules hook: %w", err)
 	}
 	ln := newTLSListener(h, listenerID, cfg.Addr, &tls.Config{
-		Certificates: []tls.Certificate{leaf.TLS},
+		Certificates: []tls.Certificate{certs.Server},
 		MinVersion:   tls.VersionTLS12,
 	})
 	if err := h.server.AddListener(ln); err != nil {
