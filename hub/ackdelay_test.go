@@ -31,6 +31,16 @@ func (l *ackLog) writer(start time.Time) func(uint16) error {
 	}
 }
 
+// fakeSleeper gives shards time.Sleep, which synctest's fake clock runs.
+func fakeSleeper() (func(time.Duration), func()) { return time.Sleep, func() {} }
+
+// newTestQueue returns a queue on a fresh clock (closed after the test's
+// bubble body, via done) writing to log.
+func newTestQueue(d time.Duration, log *ackLog) (*ackQueue, *ackClock) {
+	c := newAckClock(d, fakeSleeper, nil)
+	return c.newQueue(log.writer(time.Now())), c
+}
+
 func (l *ackLog) take() []ackAt {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -46,7 +56,9 @@ func TestAckQueueDelaysInOrder(t *testing.T) {
 		const d = 100 * time.Millisecond
 		start := time.Now()
 		var log ackLog
-		a := newAckQueue(d, log.writer(start))
+		c := newAckClock(d, fakeSleeper, nil)
+		defer c.close()
+		a := c.newQueue(log.writer(start))
 		a.push(1)
 		time.Sleep(30 * time.Millisecond)
 		a.push(2)
@@ -75,7 +87,8 @@ func TestAckQueueDelaysInOrder(t *testing.T) {
 func TestAckQueueSteadyLoad(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var log ackLog
-		a := newAckQueue(50*time.Millisecond, log.writer(time.Now()))
+		a, c := newTestQueue(50*time.Millisecond, &log)
+		defer c.close()
 		for i := range 5000 {
 			a.push(uint16(i))
 			time.Sleep(time.Millisecond)
@@ -91,10 +104,10 @@ func TestAckQueueSteadyLoad(t *testing.T) {
 				t.Fatalf("ack %d = %+v", i, g)
 			}
 		}
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if cap(a.q) > 1024 {
-			t.Errorf("queue capacity grew to %d for ~50 pending acks", cap(a.q))
+		a.shard.mu.Lock()
+		defer a.shard.mu.Unlock()
+		if cap(a.shard.q) > 1024 {
+			t.Errorf("queue capacity grew to %d for ~50 pending acks", cap(a.shard.q))
 		}
 	})
 }
@@ -103,7 +116,8 @@ func TestAckQueueSteadyLoad(t *testing.T) {
 func TestAckQueueStops(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		log := ackLog{fail: map[uint16]bool{2: true}}
-		a := newAckQueue(10*time.Millisecond, log.writer(time.Now()))
+		a, c := newTestQueue(10*time.Millisecond, &log)
+		defer c.close()
 		a.push(1)
 		a.push(2)
 		a.push(3)
@@ -116,7 +130,8 @@ func TestAckQueueStops(t *testing.T) {
 		}
 
 		var log2 ackLog
-		b := newAckQueue(10*time.Millisecond, log2.writer(time.Now()))
+		b, c2 := newTestQueue(10*time.Millisecond, &log2)
+		defer c2.close()
 		b.push(1)
 		b.stop()
 		b.push(2)
@@ -126,4 +141,48 @@ func TestAckQueueStops(t *testing.T) {
 			t.Errorf("after stop got %v, want none", got)
 		}
 	})
+}
+
+// Connections sharing a shard keep their own order, and stopping one
+// (its client gone) neither drops nor delays the other's PUBACKs.
+func TestAckClockConnectionsIndependent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newAckClock(20*time.Millisecond, fakeSleeper, nil)
+		defer c.close()
+		var la, lb ackLog
+		a := c.newQueue(la.writer(time.Now()))
+		b := c.newQueue(lb.writer(time.Now()))
+		b.shard = a.shard // as with more connections than shards
+		for i := range 10 {
+			a.push(uint16(i))
+			b.push(uint16(100 + i))
+			time.Sleep(time.Millisecond)
+		}
+		a.stop()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := la.take(); len(got) != 0 {
+			t.Errorf("stopped connection got %d PUBACKs", len(got))
+		}
+		got := lb.take()
+		if len(got) != 10 {
+			t.Fatalf("other connection got %d PUBACKs, want 10", len(got))
+		}
+		for i, g := range got {
+			if want := (ackAt{uint16(100 + i), time.Duration(i)*time.Millisecond + 20*time.Millisecond}); g != want {
+				t.Errorf("ack %d = %+v, want %+v", i, g, want)
+			}
+		}
+	})
+}
+
+// Queuing a PUBACK does not allocate once the shard's FIFO has grown
+// (there is no timer, goroutine or closure per message).
+func TestAckPushDoesNotAllocate(t *testing.T) {
+	c := newAckClock(time.Hour, fakeSleeper, nil) // nothing falls due during the test
+	defer c.close()
+	q := c.newQueue(func(uint16) error { return nil })
+	if n := testing.AllocsPerRun(1000, func() { q.push(1) }); n != 0 {
+		t.Errorf("push allocates %v times per PUBACK", n)
+	}
 }

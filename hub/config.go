@@ -25,8 +25,9 @@ type Config struct {
 	// Addr is the TLS listen address; default "127.0.0.1:0" (a free port).
 	// Only loopback addresses are accepted.
 	Addr string
-	// Dir is the directory where ca.pem, server.pem and server-key.pem are
-	// written (created if missing). Required.
+	// Dir is the directory holding ca.pem, ca-key.pem, server.pem and
+	// server-key.pem (keys mode 0600): reused when present, made when
+	// missing (the directory too). Required.
 	Dir string
 	// HostName is the IoT hub host name devices use in their username and in
 	// the SAS token's sr; default "fleetbench.azure-devices.net". The server
@@ -84,28 +85,28 @@ func (c Config) withDefaults() (Config, error) {
 
 	var errs []error
 	if c.Dir == "" {
-		errs = append(errs, errors.New("hub: Config.Dir is empty: set the directory where ca.pem and the server certificate are written (e.g. the run's output directory)"))
+		errs = append(errs, fieldError("Dir", "is empty: set the directory where ca.pem and the server certificate are kept (e.g. the run's output directory)"))
 	}
 	if err := checkLoopback(c.Addr); err != nil {
 		errs = append(errs, err)
 	}
 	if strings.ContainsAny(c.HostName, "/ ") {
-		errs = append(errs, fmt.Errorf("hub: HostName %q contains '/' or a space: use a bare host name such as %q", c.HostName, DefaultHostName))
+		errs = append(errs, fieldError("HostName", "%q contains '/' or a space: use a bare host name such as %q", c.HostName, DefaultHostName))
 	}
 	if len(c.GroupKey) == 0 && len(c.DeviceKey) == 0 {
 		errs = append(errs, errors.New("hub: no key: set Config.GroupKey (DPS group key) or Config.DeviceKey (shared device key)"))
 	}
 	if c.ServiceUser != "" && strings.Contains(c.ServiceUser, "/") {
-		errs = append(errs, fmt.Errorf("hub: ServiceUser %q contains '/': choose a plain name such as \"service\"", c.ServiceUser))
+		errs = append(errs, fieldError("ServiceUser", "%q contains '/': choose a plain name such as \"service\"", c.ServiceUser))
 	}
 	if c.ServiceUser != "" && c.ServicePassword == "" {
 		errs = append(errs, errors.New("hub: ServiceUser is set but ServicePassword is empty: set a password for the service client"))
 	}
 	if c.AckDelay < 0 {
-		errs = append(errs, fmt.Errorf("hub: AckDelay %v is negative: use 0 for no delay", c.AckDelay))
+		errs = append(errs, fieldError("AckDelay", "%v is negative: use 0 for no delay", c.AckDelay))
 	}
 	if c.MaxInflight < 1 || c.MaxInflight > 65535 {
-		errs = append(errs, fmt.Errorf("hub: MaxInflight %d out of range: use 1..65535 (0 means %d)", c.MaxInflight, DefaultMaxInflight))
+		errs = append(errs, fieldError("MaxInflight", "%d out of range: use 1..65535 (0 means %d)", c.MaxInflight, DefaultMaxInflight))
 	}
 	return c, errors.Join(errs...)
 }
@@ -115,7 +116,7 @@ func (c Config) withDefaults() (Config, error) {
 func checkLoopback(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("hub: Addr %q: %w (use host:port, e.g. %q)", addr, err, DefaultAddr)
+		return fieldError("Addr", "%q: %v (use host:port, e.g. %q)", addr, err, DefaultAddr)
 	}
 	if host == "localhost" {
 		return nil
@@ -123,8 +124,26 @@ func checkLoopback(addr string) error {
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
 		return nil
 	}
-	return fmt.Errorf("hub: Addr %q is not a loopback address: the embedded hub listens on 127.0.0.1 only", addr)
+	return fieldError("Addr", "%q is not a loopback address: the embedded hub listens on 127.0.0.1 only", addr)
 }
+
+// FieldError is a problem with one Config field. Its Error names the field
+// as Go code sets it ("hub: AckDelay -1s is negative: ..."); a command
+// line that sets the field from a flag names the flag instead with
+// Describe ("--ack-delay -1s is negative: ...").
+type FieldError struct {
+	Field   string // the Config field, e.g. "AckDelay"
+	Problem string // what is wrong and how to fix it, after the name
+}
+
+func fieldError(field, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)}
+}
+
+func (e *FieldError) Error() string { return "hub: " + e.Describe(e.Field) }
+
+// Describe states the problem under another name for the field.
+func (e *FieldError) Describe(name string) string { return name + " " + e.Problem }
 
 func clone(b []byte) []byte {
 	if len(b) == 0 {

@@ -63,9 +63,12 @@
 // Sleeping in the publish hook would delay a connection's PUBACKs one after
 // another (pipelined messages would wait n x AckDelay). Instead the hook
 // hands the message to subscribers at once, tells mochi to skip its own
-// PUBACK, and queues the PUBACK on a per-connection timer queue that writes
-// each one AckDelay after its message arrived, in arrival order (see
-// ackQueue).
+// PUBACK, and queues the PUBACK on the hub's ack clock, which writes each
+// one AckDelay after its message arrived, in arrival order per connection,
+// to within tens of microseconds: a few shard goroutines sleep on a
+// timerfd, as the fleet's pacers do, because Go's timers fire up to a
+// millisecond late (see ackClock; TestAckDelayIsCalibrated and
+// BenchmarkAckDelayError measure it).
 //
 // # Cost per connection
 //

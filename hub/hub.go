@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fleetbench/fleetbench/internal/pki"
+	"github.com/fleetbench/fleetbench/internal/precisesleep"
 	mqtt "github.com/mochi-mqtt/server/v2"
 )
 
@@ -58,6 +59,7 @@ type Hub struct {
 	port      int
 	caFile    string
 	caPool    *x509.CertPool
+	acks      *ackClock // delays PUBACKs; nil unless cfg.AckDelay > 0
 
 	devices    sync.Map // device id -> *device, never deleted
 	sessions   sync.Map // *mqtt.Client -> *session, while connected
@@ -71,10 +73,11 @@ type Hub struct {
 	closeOnce sync.Once
 }
 
-// Start writes a fresh CA and server certificate (ECDSA P-256, for
-// localhost, 127.0.0.1 and cfg.HostName) to cfg.Dir and starts the hub. The
-// TLS listener accepts connections when Start returns. Call Close to stop
-// it.
+// Start starts the hub with the CA and server certificate (ECDSA P-256,
+// for localhost, 127.0.0.1 and cfg.HostName) found in cfg.Dir, making
+// those that are missing (pki.LoadOrCreateServer): a hub restarted on the
+// same Dir presents a certificate its devices already trust. The TLS
+// listener accepts connections when Start returns. Call Close to stop it.
 func Start(cfg Config) (*Hub, error) {
 	return start(cfg, internals{})
 }
@@ -83,6 +86,9 @@ func Start(cfg Config) (*Hub, error) {
 type internals struct {
 	now       func() time.Time // clock for token checks; default time.Now
 	connEnded func()           // called when a connection has been accounted for
+	// ackWritten, with AckDelay, is told each delayed PUBACK's receipt and
+	// write times (tests measure the delay's precision with it).
+	ackWritten func(received, sent time.Duration)
 }
 
 // start is Start with injected internals.
@@ -97,18 +103,16 @@ func start(cfg Config, in internals) (*Hub, error) {
 	h := &Hub{cfg: cfg, log: cfg.Logger, now: in.now, connEnded: in.connEnded}
 	h.refusals.w, h.refusals.keyGroup = cfg.RefusalLog, len(cfg.GroupKey) > 0
 
-	ca, err := pki.NewCA("fleetbench embedded hub CA", certValidity)
+	certs, err := pki.LoadOrCreateServer(cfg.Dir, pki.ServerSpec{
+		CAName:   "fleetbench embedded hub CA",
+		Validity: certValidity,
+		DNSNames: []string{"localhost", cfg.HostName},
+		IPs:      []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	})
 	if err != nil {
-		return nil, fmt.Errorf("hub: make CA: %w", err)
+		return nil, fmt.Errorf("hub: certificates in %s: %w", cfg.Dir, err)
 	}
-	leaf, err := ca.IssueServer(certValidity, []string{"localhost", cfg.HostName}, []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback})
-	if err != nil {
-		return nil, fmt.Errorf("hub: issue server certificate: %w", err)
-	}
-	if h.caFile, _, _, err = pki.WriteFiles(cfg.Dir, ca, "server", leaf); err != nil {
-		return nil, fmt.Errorf("hub: write certificates to %s (check it is writable): %w", cfg.Dir, err)
-	}
-	h.caPool = ca.Pool()
+	h.caFile, h.caPool = certs.CAFile, certs.CAPool
 
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumInflight = uint16(cfg.MaxInflight)
@@ -127,7 +131,7 @@ func start(cfg Config, in internals) (*Hub, error) {
 		return nil, fmt.Errorf("hub: add rules hook: %w", err)
 	}
 	ln := newTLSListener(h, listenerID, cfg.Addr, &tls.Config{
-		Certificates: []tls.Certificate{leaf.TLS},
+		Certificates: []tls.Certificate{certs.Server},
 		MinVersion:   tls.VersionTLS12,
 	})
 	if err := h.server.AddListener(ln); err != nil {
@@ -136,8 +140,12 @@ func start(cfg Config, in internals) (*Hub, error) {
 	h.addr = ln.Address()
 	_, port, _ := net.SplitHostPort(h.addr)
 	h.port, _ = strconv.Atoi(port)
+	if cfg.AckDelay > 0 {
+		h.acks = newAckClock(cfg.AckDelay, precisesleep.New, in.ackWritten)
+	}
 	if err := h.server.Serve(); err != nil { // starts goroutines and returns
 		_ = h.server.Close()
+		h.closeAcks()
 		return nil, fmt.Errorf("hub: serve: %w", err)
 	}
 	h.log.Info("hub: listening", "addr", h.addr, "ca_file", h.caFile, "host_name", cfg.HostName)
@@ -173,6 +181,14 @@ func (h *Hub) Close() error {
 			h.sessions.Delete(k)
 			return true
 		})
+		h.closeAcks()
 	})
 	return nil
+}
+
+// closeAcks stops the ack clock, if there is one.
+func (h *Hub) closeAcks() {
+	if h.acks != nil {
+		h.acks.close()
+	}
 }

@@ -106,7 +106,7 @@ func (r *rules) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 		h.endSession(cl)
 	})
 	if h.cfg.AckDelay > 0 {
-		s.acks = newAckQueue(h.cfg.AckDelay, func(packetID uint16) error {
+		s.acks = h.acks.newQueue(func(packetID uint16) error {
 			return cl.WritePacket(packets.Packet{
 				FixedHeader: packets.FixedHeader{Type: packets.Puback},
 				PacketID:    packetID,

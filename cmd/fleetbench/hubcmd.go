@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -22,7 +24,7 @@ import (
 func cmdHub(ctx context.Context, args []string, env Env) int {
 	fs := newFlagSet("hub", "hub [--addr 127.0.0.1:8883] [--dir DIR] [--key-kind group|device] [--ack-delay D]", env)
 	addr := fs.String("addr", "127.0.0.1:8883", "TLS listen address (loopback only)")
-	dir := fs.String("dir", filepath.Join("runs", "hub"), "directory for ca.pem, the server certificate and the key file")
+	dir := fs.String("dir", filepath.Join("runs", "hub"), "directory holding ca.pem, the server certificate and the key file: reused when the hub restarts, made when missing")
 	keyKind := fs.String("key-kind", "group", "group: device keys are derived from one group key (as DPS does); device: one key for every device")
 	hostName := fs.String("host-name", "fleetbench.azure-devices.net", "IoT hub host name devices put in their username and SAS token")
 	ackDelay := fs.Duration("ack-delay", 0, "hold every PUBACK this long (for regression experiments)")
@@ -37,11 +39,10 @@ func cmdHub(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "fleetbench hub: cannot create %s: %v (choose another with --dir)\n", *dir, err)
 		return ExitRunFailed
 	}
-	key := make([]byte, 32)
-	rand.Read(key)
 	keyFile := filepath.Join(*dir, *keyKind+".key")
-	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
-		fmt.Fprintf(env.Stderr, "fleetbench hub: cannot write the key file: %v\n", err)
+	key, err := loadOrMakeHubKey(keyFile)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "fleetbench hub: %v\n", err)
 		return ExitRunFailed
 	}
 	cfg := hub.Config{Addr: *addr, Dir: *dir, HostName: *hostName, AckDelay: *ackDelay, RefusalLog: env.Stdout}
@@ -52,8 +53,7 @@ func cmdHub(ctx context.Context, args []string, env Env) int {
 	}
 	h, err := hub.Start(cfg)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "fleetbench hub: %v\n", err)
-		return ExitRunFailed
+		return hubStartFailed(err, env)
 	}
 	defer h.Close()
 
@@ -64,6 +64,15 @@ func cmdHub(ctx context.Context, args []string, env Env) int {
 		devKey = credential.DeriveDeviceKey(key, "sim-000001")
 	}
 	token := credential.SASToken(credential.DeviceResourceURI(h.HostName(), "sim-000001"), devKey, time.Now().Add(time.Hour), "")
+	keyEnv := "FLEETBENCH_GROUP_KEY"
+	var sets string // --set overrides scale-10k.yaml needs beyond port and CA
+	if *keyKind == "device" {
+		keyEnv = "FLEETBENCH_DEVICE_KEY"
+		sets += " --set auth.key_kind=device --set auth.key_env=" + keyEnv
+	}
+	if h.HostName() != hub.DefaultHostName {
+		sets += " --set auth.hub_host=" + h.HostName()
+	}
 	fmt.Fprintf(env.Stdout, `fleetbench hub listening on %s (TLS, MQTT 3.1.1, IoT Hub rules)
   CA file:     %s
   host name:   %s
@@ -76,13 +85,13 @@ Example device (valid 1 h):
   topic:       devices/sim-000001/messages/events/
 
 Point a scenario at it:
-  export FLEETBENCH_GROUP_KEY=$(cat %s)
-  fleetbench run scenarios/scale-10k.yaml --set target.port=%d --set target.tls.ca_file=%s
+  export %s=$(cat %s)
+  fleetbench run scenarios/scale-10k.yaml --set target.port=%d --set target.tls.ca_file=%s%s
 
-Ctrl-C stops the hub.
+Ctrl-C stops the hub; restarted on the same --dir it keeps its CA, certificate and key.
 `, h.Addr(), h.CAFile(), h.HostName(), *keyKind, keyFile,
 		credential.HubUsername(h.HostName(), "sim-000001", "2021-04-12"), token.Reveal(),
-		keyFile, h.Port(), h.CAFile())
+		keyEnv, keyFile, h.Port(), h.CAFile(), sets)
 
 	<-ctx.Done()
 	h.Close() // no refusal line may follow the summary
@@ -109,4 +118,56 @@ func hubSummary(st hub.Stats, hostName string) string {
 			st.NoAPIVersion, hostName)
 	}
 	return b.String()
+}
+
+// loadOrMakeHubKey returns the base64 key in path, or makes a random
+// 32-byte one and writes it there (mode 0600) when there is none, so a
+// restarted hub accepts the devices it accepted before. A key file that
+// others may read is narrowed to 0600.
+func loadOrMakeHubKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key := make([]byte, 32)
+		rand.Read(key)
+		if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
+			return nil, fmt.Errorf("cannot write the key file: %w", err)
+		}
+		return key, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the key file: %w", err)
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) == 0 {
+		return nil, fmt.Errorf("%s is corrupt (it must hold one base64 key): delete it to make a new key (devices then need the new key)", path)
+	}
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(path, 0o600); err != nil {
+			return nil, fmt.Errorf("cannot make %s private: %w", path, err)
+		}
+	}
+	return key, nil
+}
+
+// hubFlags names the flag that sets each hub.Config field.
+var hubFlags = map[string]string{"Addr": "--addr", "Dir": "--dir", "HostName": "--host-name", "AckDelay": "--ack-delay"}
+
+// hubStartFailed prints why the hub did not start, one line per problem,
+// naming flags rather than Config fields; a bad flag is a usage error.
+func hubStartFailed(err error, env Env) int {
+	code := ExitRunFailed
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		var fe *hub.FieldError
+		if errors.As(e, &fe) && hubFlags[fe.Field] != "" {
+			fmt.Fprintf(env.Stderr, "fleetbench hub: %s\n", fe.Describe(hubFlags[fe.Field]))
+			code = ExitUsage
+			continue
+		}
+		fmt.Fprintf(env.Stderr, "fleetbench hub: %v\n", e)
+	}
+	return code
 }

@@ -1,4 +1,4 @@
-package fleet
+package precisesleep
 
 import (
 	"os"
@@ -7,14 +7,13 @@ import (
 	"unsafe"
 )
 
-// newPreciseSleeper returns a sleep accurate to tens of microseconds, where
-// time.Sleep is only accurate to a millisecond (Go's netpoller waits in
-// whole milliseconds). It arms a Linux timerfd and reads it through the Go
-// poller: the goroutine parks without holding a P, and the timerfd's
-// expiry is an fd event that ends the poller's wait at once. On any
-// failure it falls back to time.Sleep. The returned func is for one
-// goroutine; call the cleanup when done.
-func newPreciseSleeper() (sleep func(time.Duration), cleanup func()) {
+// New returns a sleep accurate to tens of microseconds. It arms a Linux
+// timerfd and reads it through the Go poller: the goroutine parks without
+// holding a P, and the timerfd's expiry is an fd event that ends the
+// poller's wait at once. On any failure it falls back to time.Sleep. The
+// returned sleep is for one goroutine at a time and does not allocate;
+// call cleanup when done.
+func New() (sleep func(time.Duration), cleanup func()) {
 	const tfdNonblock, tfdCloexec = syscall.O_NONBLOCK, syscall.O_CLOEXEC
 	const clockMonotonic = 1
 	fd, _, errno := syscall.RawSyscall(syscall.SYS_TIMERFD_CREATE, clockMonotonic, tfdNonblock|tfdCloexec, 0)
@@ -29,10 +28,16 @@ func newPreciseSleeper() (sleep func(time.Duration), cleanup func()) {
 		return time.Sleep, func() {}
 	}
 	// readExpiry reads the expiry count without entering the runtime's
-	// syscall state (the timerfd is non-blocking; see rawRead).
+	// syscall state (the timerfd is non-blocking): syscall.Syscall would
+	// wake sysmon and keep it polling every 20 µs (docs/design.md, "System
+	// calls without sysmon").
 	readExpiry := func(fd uintptr) bool {
-		_, errno := rawRead(fd, buf[:])
-		return errno != syscall.EAGAIN
+		for {
+			_, _, errno := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+			if errno != syscall.EINTR {
+				return errno != syscall.EAGAIN
+			}
+		}
 	}
 	type itimerspec struct{ interval, value syscall.Timespec }
 	return func(d time.Duration) {
