@@ -77,3 +77,29 @@ abort_on_fail: true
 		}
 	}
 }
+
+// Every growing count of the metric table is judged live, including those
+// the old hand-kept list of abort_on_fail missed (connect.other,
+// connect.refused_other, devices.taken_over); publish.unacked shrinks as
+// PUBACKs arrive and is judged at the end only.
+func TestAbortJudgesEveryGrowingCount(t *testing.T) {
+	sc, err := scenario.Parse("s.yaml", []byte(`
+target: {kind: embedded}
+devices: {count: 1}
+publish: {stages: [{duration: 1s, rate: 1/s}]}
+thresholds: {connect.other: "== 0", connect.refused_other: "< 1", devices.taken_over: "<= 0", publish.unacked: "== 0"}
+abort_on_fail: true
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks, endOnly := liveChecks(sc, fakeLatencies{})
+	if len(checks) != 3 || !slices.Equal(endOnly, []string{"publish.unacked == 0"}) {
+		t.Fatalf("%d live checks, end only %q", len(checks), endOnly)
+	}
+	var tot report.Totals
+	tot.DisconnectsBy[report.DisconnectTakenOver] = 1
+	if got := judge(checks, tot, fakeLatencies{}); !strings.Contains(got, "devices.taken_over") {
+		t.Errorf("a taken-over device: reason %q", got)
+	}
+}
