@@ -36,8 +36,9 @@ type Options struct {
 	Version  string        // the fleetbench version the report records
 }
 
-// Env is everything from the process that a run uses. Nil functions have
-// the defaults their comments state.
+// Env is everything from the process that a run uses. Stdout, Stderr,
+// LookupEnv and ReadFile are required; Hostname, Now and OnPhase may be
+// nil, with the defaults their comments state.
 type Env struct {
 	Stdout, Stderr io.Writer                    // the text summary; messages and progress lines
 	LookupEnv      func(string) (string, bool)  // key variables, GOGC, GITHUB_STEP_SUMMARY
