@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -110,5 +111,23 @@ func TestRateTest(t *testing.T) {
 	// Counts above their exposure (duplicates) stay defined.
 	if _, _, p := rateTest(300, 100, 600, 100); p > Alpha {
 		t.Errorf("300 vs 600 per 100: p = %g", p)
+	}
+}
+
+// compare judges only names of the metric table, and its latency families
+// are the table's: a name on one side only would be a metric compare
+// judges that no run reports, or a family it never shows.
+func TestCompareNamesAreTheMetricTables(t *testing.T) {
+	for name := range counterSpecs {
+		if _, ok := report.LookupMetric(name); !ok {
+			t.Errorf("compare judges %s, which report's metric table lacks", name)
+		}
+	}
+	var fams []string
+	for _, f := range families {
+		fams = append(fams, f.name)
+	}
+	if want := report.LatencyFamilies(); !slices.Equal(slices.Sorted(slices.Values(fams)), slices.Sorted(slices.Values(want))) {
+		t.Errorf("compare's latency families %v, the table's %v", fams, want)
 	}
 }

@@ -69,22 +69,13 @@ const (
 	kindHigherBetter                    // ratios that should stay high: a relative drop beyond budget is Worse
 )
 
-// valueUnit says how a counter's value is printed.
-type valueUnit int
-
-const (
-	unitCount valueUnit = iota
-	unitRatio           // in [0,1], printed as a percentage
-	unitRate            // per second
-)
-
-// counterSpec describes one non-latency metric of report.MetricNames.
+// counterSpec says how compare judges one count, ratio or rate of the
+// metric table (report.Metrics; its kind says how the value prints).
 type counterSpec struct {
 	name   string
 	kind   counterKind
 	per    []string // metrics whose sum is the denominator of the error rate; empty = compare raw counts
 	budget float64  // default budget: allowed relative rate increase (errors) or relative drop (ratios)
-	unit   valueUnit
 }
 
 // Default counter budgets.
@@ -109,7 +100,7 @@ var counterSpecs = func() map[string]counterSpec {
 	connected := []string{"connect.connected"}
 	specs := []counterSpec{
 		{name: "connect.failed", kind: kindHardErrors, per: attempted},
-		{name: "connect.failed_ratio", unit: unitRatio},
+		{name: "connect.failed_ratio"},
 		{name: "publish.failed", kind: kindHardErrors, per: sent},
 		// Late sends measure the generator's own schedule keeping, not the
 		// system under test (like the lateness family, and already inside the
@@ -117,15 +108,15 @@ var counterSpecs = func() map[string]counterSpec {
 		{name: "publish.late", kind: kindInfo},
 		{name: "publish.missed", kind: kindHardErrors, per: []string{"publish.due"}},
 		{name: "publish.unacked", kind: kindSoftErrors, per: sent},
-		{name: "publish.late_ratio", unit: unitRatio},
-		{name: "publish.missed_ratio", unit: unitRatio},
-		{name: "publish.rate", unit: unitRate},
-		{name: "publish.rate_ratio", kind: kindHigherBetter, budget: DefaultRateRatioBudget, unit: unitRatio},
+		{name: "publish.late_ratio"},
+		{name: "publish.missed_ratio"},
+		{name: "publish.rate"},
+		{name: "publish.rate_ratio", kind: kindHigherBetter, budget: DefaultRateRatioBudget},
 		{name: "delivery.lost", kind: kindHardErrors, per: []string{"delivery.confirmed", "delivery.lost"}},
 		{name: "delivery.duplicates", kind: kindSoftErrors, per: confirmed},
 		{name: "delivery.reordered", kind: kindSoftErrors, per: confirmed},
 		{name: "delivery.foreign", kind: kindSoftErrors, per: confirmed},
-		{name: "delivery.ratio", kind: kindHigherBetter, budget: DefaultDeliveryRatioBudget, unit: unitRatio},
+		{name: "delivery.ratio", kind: kindHigherBetter, budget: DefaultDeliveryRatioBudget},
 		{name: "hub.dropped", kind: kindHardErrors, per: []string{"hub.received"}},
 		{name: "hub.denied", kind: kindHardErrors, per: []string{"hub.received"}},
 		{name: "hub.refused", kind: kindSoftErrors, per: attempted},

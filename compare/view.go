@@ -96,11 +96,12 @@ func newPage(r *Result, base, new *report.Summary) pageView {
 	for _, c := range r.Counters {
 		spec := counterSpecFor(c.Metric)
 		row := rowView{Metric: c.Metric, Judged: spec.hasVerdict(), Verdict: c.Verdict, Note: c.Note}
-		switch spec.unit {
-		case unitRatio:
+		kind, _ := report.KindOf(c.Metric)
+		switch kind {
+		case report.KindRatio:
 			row.Base, row.New = report.FormatPct(c.Base), report.FormatPct(c.New)
 			row.Delta = fmtPoints(c.Delta)
-		case unitRate:
+		case report.KindRate:
 			row.Base, row.New = fmtRate(c.Base), fmtRate(c.New)
 			row.Delta = fmtSignedRate(c.Delta)
 		default:

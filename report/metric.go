@@ -14,9 +14,46 @@ var latencyFamilies = []string{
 
 var latencySuffixes = []string{"p50", "p90", "p95", "p99", "p99.9", "p99.99", "max", "mean", "min"}
 
-type counterMetric struct {
-	name string
-	get  func(*Summary) (float64, bool)
+// MetricKind says what a metric's value is.
+type MetricKind int
+
+const (
+	KindCount   MetricKind = iota // a number of events (messages, connections)
+	KindLatency                   // a latency statistic, in seconds
+	KindRatio                     // a fraction in [0,1]; thresholds may use "%"
+	KindRate                      // events per second
+)
+
+var kindNames = [...]string{"count", "latency", "ratio", "rate"}
+
+// String names the kind ("count").
+func (k MetricKind) String() string {
+	if k < 0 || int(k) >= len(kindNames) {
+		return "unknown"
+	}
+	return kindNames[k]
+}
+
+// MetricDef is one row of THE table of metric names: every threshold,
+// abort_on_fail, compare and the documentation (docs/summary.md, "Metric
+// names") take their names from it, so that what one accepts the others
+// know. Latency metrics are not rows: they are a family
+// (LatencyFamilies) and a statistic.
+type MetricDef struct {
+	Name string     // "publish.missed"
+	Kind MetricKind // count, ratio or rate
+	Unit string     // "messages", "connections", "devices", "1" (a ratio), "messages/s"
+	// Read gives the metric's value in a finished summary; ok is false
+	// when the summary has no data for it (no delivery or hub section).
+	Read func(*Summary) (v float64, ok bool)
+	// Live gives the value during a run from the recorder's totals; nil
+	// when the totals do not hold it (hub, delivery, ratios and rates).
+	Live func(Totals) float64
+	// Monotone: the value only grows during a run, so a threshold with
+	// <, <= or == that is already exceeded can never pass again and
+	// abort_on_fail may stop the run (with Live set).
+	Monotone bool
+	Doc      string // one line: what it counts
 }
 
 func always(f func(*Summary) float64) func(*Summary) (float64, bool) {
@@ -41,66 +78,141 @@ func hub(f func(*HubStats) float64) func(*Summary) (float64, bool) {
 	}
 }
 
-func failedBy(r FailReason) func(*Summary) (float64, bool) {
-	return always(func(s *Summary) float64 { return float64(s.Connect.FailedByReason[r.String()]) })
+// failedBy is a connect failure reason: its summary and live readers.
+func failedBy(name string, r FailReason, doc string) MetricDef {
+	return MetricDef{Name: name, Kind: KindCount, Unit: "connections", Monotone: true, Doc: doc,
+		Read: always(func(s *Summary) float64 { return float64(s.Connect.FailedByReason[r.String()]) }),
+		Live: func(t Totals) float64 { return float64(t.FailedBy[r]) }}
 }
 
-// counterMetrics are the non-latency metrics, in MetricNames order.
-var counterMetrics = []counterMetric{
-	{"connect.attempted", always(func(s *Summary) float64 { return float64(s.Connect.Attempted) })},
-	{"connect.connected", always(func(s *Summary) float64 { return float64(s.Connect.Connected) })},
-	{"connect.failed", always(func(s *Summary) float64 { return float64(s.Connect.Failed) })},
-	{"connect.failed_ratio", always(func(s *Summary) float64 { return ratio(s.Connect.Failed, s.Connect.Attempted) })},
-	{"connect.refused_auth", failedBy(FailRefusedAuth)},
-	{"connect.refused_throttled", failedBy(FailRefusedThrottled)},
-	{"connect.refused_other", failedBy(FailRefusedOther)},
-	{"connect.tls", failedBy(FailTLS)},
-	{"connect.timeout", failedBy(FailTimeout)},
-	{"connect.network", failedBy(FailNetwork)},
-	{"connect.other", failedBy(FailOther)},
-	{"publish.due", always(func(s *Summary) float64 { return float64(s.Publish.Due) })},
-	{"publish.sent", always(func(s *Summary) float64 { return float64(s.Publish.Sent) })},
-	{"publish.acked", always(func(s *Summary) float64 { return float64(s.Publish.Acked) })},
-	{"publish.failed", always(func(s *Summary) float64 { return float64(s.Publish.Failed) })},
-	{"publish.late", always(func(s *Summary) float64 { return float64(s.Publish.Late) })},
-	{"publish.missed", always(func(s *Summary) float64 { return float64(s.Publish.Missed) })},
-	{"publish.unacked", always(func(s *Summary) float64 { return float64(s.Publish.Unacked) })},
-	{"publish.unacked_on_disconnect", always(func(s *Summary) float64 { return float64(s.Publish.UnackedOnDisconnect) })},
-	{"publish.sent_in_window", always(func(s *Summary) float64 { return float64(s.Publish.SentInWindow) })},
-	{"publish.late_ratio", always(func(s *Summary) float64 { return s.Publish.LateRatio })},
-	{"publish.missed_ratio", always(func(s *Summary) float64 { return s.Publish.MissedRatio })},
-	{"publish.rate", always(func(s *Summary) float64 { return s.Publish.AchievedRate })},
-	{"publish.rate_ratio", always(func(s *Summary) float64 { return s.Publish.RateRatio })},
-	{"delivery.confirmed", delivery(func(d *DeliveryStats) float64 { return float64(d.Confirmed) })},
-	{"delivery.lost", delivery(func(d *DeliveryStats) float64 { return float64(d.Lost) })},
-	{"delivery.duplicates", delivery(func(d *DeliveryStats) float64 { return float64(d.Duplicates) })},
-	{"delivery.reordered", delivery(func(d *DeliveryStats) float64 { return float64(d.Reordered) })},
-	{"delivery.foreign", delivery(func(d *DeliveryStats) float64 { return float64(d.Foreign) })},
-	{"delivery.ratio", delivery(func(d *DeliveryStats) float64 { return d.Ratio })},
-	{"hub.received", hub(func(h *HubStats) float64 { return float64(h.Received) })},
-	{"hub.dropped", hub(func(h *HubStats) float64 { return float64(h.Dropped) })},
-	{"hub.refused", hub(func(h *HubStats) float64 { return float64(h.Refused) })},
-	{"hub.denied", hub(func(h *HubStats) float64 { return float64(h.Denied) })},
-	{"devices.disconnects", always(func(s *Summary) float64 { return float64(s.Connect.Disconnects) })},
-	{"devices.reconnects", always(func(s *Summary) float64 { return float64(s.Connect.Reconnects) })},
-	{"devices.taken_over", always(func(s *Summary) float64 {
-		return float64(s.Connect.DisconnectsByReason[DisconnectTakenOver.String()])
-	})},
+// count is a monotone count read from the summary and, live, from the totals.
+func count(name, unit string, read func(*Summary) int64, live func(Totals) int64, doc string) MetricDef {
+	return MetricDef{Name: name, Kind: KindCount, Unit: unit, Monotone: true, Doc: doc,
+		Read: always(func(s *Summary) float64 { return float64(read(s)) }),
+		Live: func(t Totals) float64 { return float64(live(t)) }}
 }
+
+// metricTable holds the count, ratio and rate metrics, in MetricNames order.
+var metricTable = []MetricDef{
+	count("connect.attempted", "connections", func(s *Summary) int64 { return s.Connect.Attempted },
+		func(t Totals) int64 { return t.ConnectAttempts }, "connection attempts, first and re-"),
+	count("connect.connected", "connections", func(s *Summary) int64 { return s.Connect.Connected },
+		func(t Totals) int64 { return t.Connects }, "successful connects, including reconnects"),
+	count("connect.failed", "connections", func(s *Summary) int64 { return s.Connect.Failed },
+		func(t Totals) int64 { return t.ConnectFailed }, "failed connection attempts, every reason"),
+	{Name: "connect.failed_ratio", Kind: KindRatio, Unit: "1", Doc: "failed / attempted connects",
+		Read: always(func(s *Summary) float64 { return ratio(s.Connect.Failed, s.Connect.Attempted) })},
+	failedBy("connect.refused_auth", FailRefusedAuth, "connects the broker refused: bad credentials or not authorised"),
+	failedBy("connect.refused_throttled", FailRefusedThrottled, "connects the broker refused as throttled (server unavailable)"),
+	failedBy("connect.refused_other", FailRefusedOther, "connects the broker refused for another reason"),
+	failedBy("connect.tls", FailTLS, "connects that failed in the TLS handshake"),
+	failedBy("connect.timeout", FailTimeout, "connects that timed out"),
+	failedBy("connect.network", FailNetwork, "connects that failed on the network (refused, reset, unreachable)"),
+	failedBy("connect.other", FailOther, "connects that failed for any other reason"),
+	count("publish.due", "messages", func(s *Summary) int64 { return s.Publish.Due },
+		func(t Totals) int64 { return t.Due }, "messages whose intended send time arrived"),
+	count("publish.sent", "messages", func(s *Summary) int64 { return s.Publish.Sent },
+		func(t Totals) int64 { return t.Sent }, "messages written to the connection"),
+	count("publish.acked", "messages", func(s *Summary) int64 { return s.Publish.Acked },
+		func(t Totals) int64 { return t.Acked }, "PUBACKs received"),
+	count("publish.failed", "messages", func(s *Summary) int64 { return s.Publish.Failed },
+		func(t Totals) int64 { return t.Failed }, "messages whose write failed: they never left"),
+	count("publish.late", "messages", func(s *Summary) int64 { return s.Publish.Late },
+		func(t Totals) int64 { return t.Late }, "messages sent more than late_after after their intended time"),
+	count("publish.missed", "messages", func(s *Summary) int64 { return s.Publish.Missed },
+		func(t Totals) int64 { return t.Missed }, "messages due but never sent"),
+	// In flight during the run, so it shrinks as PUBACKs arrive: judged
+	// at the end only.
+	{Name: "publish.unacked", Kind: KindCount, Unit: "messages", Doc: "QoS 1 messages sent but neither acknowledged nor failed",
+		Read: always(func(s *Summary) float64 { return float64(s.Publish.Unacked) })},
+	count("publish.unacked_on_disconnect", "messages", func(s *Summary) int64 { return s.Publish.UnackedOnDisconnect },
+		func(t Totals) int64 { return t.UnackedOnDisconnect }, "of publish.unacked, those in flight when their connection ended early"),
+	count("publish.sent_in_window", "messages", func(s *Summary) int64 { return s.Publish.SentInWindow },
+		func(t Totals) int64 { return t.SentInWindow }, "messages sent before the publish window's end"),
+	{Name: "publish.late_ratio", Kind: KindRatio, Unit: "1", Doc: "late / sent messages",
+		Read: always(func(s *Summary) float64 { return s.Publish.LateRatio })},
+	{Name: "publish.missed_ratio", Kind: KindRatio, Unit: "1", Doc: "missed / due messages",
+		Read: always(func(s *Summary) float64 { return s.Publish.MissedRatio })},
+	{Name: "publish.rate", Kind: KindRate, Unit: "messages/s", Doc: "achieved publish rate over the publish window",
+		Read: always(func(s *Summary) float64 { return s.Publish.AchievedRate })},
+	{Name: "publish.rate_ratio", Kind: KindRatio, Unit: "1", Doc: "achieved / offered publish rate",
+		Read: always(func(s *Summary) float64 { return s.Publish.RateRatio })},
+	{Name: "delivery.confirmed", Kind: KindCount, Unit: "messages", Doc: "messages the end-to-end consumer received",
+		Read: delivery(func(d *DeliveryStats) float64 { return float64(d.Confirmed) })},
+	{Name: "delivery.lost", Kind: KindCount, Unit: "messages", Doc: "messages sent that the consumer never received",
+		Read: delivery(func(d *DeliveryStats) float64 { return float64(d.Lost) })},
+	{Name: "delivery.duplicates", Kind: KindCount, Unit: "messages", Doc: "messages the consumer received more than once",
+		Read: delivery(func(d *DeliveryStats) float64 { return float64(d.Duplicates) })},
+	{Name: "delivery.reordered", Kind: KindCount, Unit: "messages", Doc: "messages received after a later one of the same device",
+		Read: delivery(func(d *DeliveryStats) float64 { return float64(d.Reordered) })},
+	{Name: "delivery.foreign", Kind: KindCount, Unit: "messages", Doc: "messages received that this run did not send",
+		Read: delivery(func(d *DeliveryStats) float64 { return float64(d.Foreign) })},
+	{Name: "delivery.ratio", Kind: KindRatio, Unit: "1", Doc: "confirmed / sent messages",
+		Read: delivery(func(d *DeliveryStats) float64 { return d.Ratio })},
+	{Name: "hub.received", Kind: KindCount, Unit: "messages", Doc: "messages the embedded hub received",
+		Read: hub(func(h *HubStats) float64 { return float64(h.Received) })},
+	{Name: "hub.dropped", Kind: KindCount, Unit: "messages", Doc: "messages the embedded hub dropped (in-flight limits)",
+		Read: hub(func(h *HubStats) float64 { return float64(h.Dropped) })},
+	{Name: "hub.refused", Kind: KindCount, Unit: "connections", Doc: "connections the embedded hub refused",
+		Read: hub(func(h *HubStats) float64 { return float64(h.Refused) })},
+	{Name: "hub.denied", Kind: KindCount, Unit: "messages", Doc: "publishes the embedded hub denied",
+		Read: hub(func(h *HubStats) float64 { return float64(h.Denied) })},
+	count("devices.disconnects", "connections", func(s *Summary) int64 { return s.Connect.Disconnects },
+		func(t Totals) int64 { return t.Disconnects }, "established connections that dropped"),
+	count("devices.reconnects", "connections", func(s *Summary) int64 { return s.Connect.Reconnects },
+		func(t Totals) int64 { return t.Reconnects }, "connects that re-established a dropped connection"),
+	count("devices.taken_over", "connections", func(s *Summary) int64 {
+		return s.Connect.DisconnectsByReason[DisconnectTakenOver.String()]
+	}, func(t Totals) int64 { return t.DisconnectsBy[DisconnectTakenOver] }, "connections closed because another client took the device's id"),
+}
+
+// Metrics returns the table of count, ratio and rate metrics (a new slice
+// on every call; the rows share their functions).
+func Metrics() []MetricDef { return slices.Clone(metricTable) }
+
+// LookupMetric returns the table's row for a count, ratio or rate metric.
+func LookupMetric(name string) (MetricDef, bool) {
+	i := slices.IndexFunc(metricTable, func(m MetricDef) bool { return m.Name == name })
+	if i < 0 {
+		return MetricDef{}, false
+	}
+	return metricTable[i], true
+}
+
+// KindOf returns the kind of a known metric name: a latency family and
+// statistic, or a row of the table.
+func KindOf(name string) (MetricKind, bool) {
+	if m, ok := LookupMetric(name); ok {
+		return m.Kind, true
+	}
+	if IsMetric(name) {
+		return KindLatency, true
+	}
+	return KindCount, false
+}
+
+// LatencyFamilies lists the latency distributions a metric name can
+// start with ("publish" in "publish.p99"), in MetricNames order. A new
+// slice on every call.
+func LatencyFamilies() []string { return slices.Clone(latencyFamilies) }
+
+// LatencyStats lists the fixed statistics of a latency family; any
+// "p<q>" with 0 <= q <= 100 is accepted too. A new slice on every call.
+func LatencyStats() []string { return slices.Clone(latencySuffixes) }
 
 // MetricNames lists every fixed metric name Summary.Metric resolves:
 // each latency family with each standard suffix, then the counters and
 // ratios. Latency families also accept any "p<q>" suffix, which is not
 // listed. The returned slice is new on every call.
 func MetricNames() []string {
-	names := make([]string, 0, len(latencyFamilies)*len(latencySuffixes)+len(counterMetrics))
+	names := make([]string, 0, len(latencyFamilies)*len(latencySuffixes)+len(metricTable))
 	for _, f := range latencyFamilies {
 		for _, sfx := range latencySuffixes {
 			names = append(names, f+"."+sfx)
 		}
 	}
-	for _, c := range counterMetrics {
-		names = append(names, c.name)
+	for _, c := range metricTable {
+		names = append(names, c.Name)
 	}
 	return names
 }
@@ -109,7 +221,7 @@ func MetricNames() []string {
 // whether or not a given summary has data for it. Scenario validation uses
 // it to reject misspelt threshold metrics.
 func IsMetric(name string) bool {
-	if _, ok := counterByName(name); ok {
+	if _, ok := LookupMetric(name); ok {
 		return true
 	}
 	fam, sfx, ok := strings.Cut(name, ".")
@@ -128,8 +240,8 @@ func IsMetric(name string) bool {
 // section, or a latency distribution without samples), so a threshold on
 // a metric that was never measured cannot pass silently.
 func (s *Summary) Metric(name string) (float64, bool) {
-	if c, ok := counterByName(name); ok {
-		return c.get(s)
+	if c, ok := LookupMetric(name); ok {
+		return c.Read(s)
 	}
 	fam, sfx, ok := strings.Cut(name, ".")
 	if !ok || !isLatencyFamily(fam) {
@@ -194,15 +306,6 @@ func (s *Summary) latencyBlock(fam string) *Latency {
 		}
 	}
 	return nil
-}
-
-func counterByName(name string) (counterMetric, bool) {
-	for _, c := range counterMetrics {
-		if c.name == name {
-			return c, true
-		}
-	}
-	return counterMetric{}, false
 }
 
 func isLatencyFamily(f string) bool { return slices.Contains(latencyFamilies, f) }

@@ -343,14 +343,13 @@ func (t *textWriter) errors(s *Summary) {
 // (seconds) as durations, ratios as percentages, rates per second, counts
 // with separators.
 func fmtMetric(name string, v float64) string {
-	fam, sfx, _ := strings.Cut(name, ".")
-	_, isQuantile := parseSuffix(sfx)
-	switch {
-	case isLatencyFamily(fam) && isQuantile:
+	kind, _ := KindOf(name)
+	switch kind {
+	case KindLatency:
 		return fmtMs(v * 1000)
-	case strings.HasSuffix(sfx, "ratio"):
+	case KindRatio:
 		return fmtPct(v)
-	case strings.HasSuffix(sfx, "rate"):
+	case KindRate:
 		return fmtRate(v)
 	default:
 		return fmtCount(int64(v))

@@ -4,35 +4,23 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/fleetbench/fleetbench/report"
 )
 
-// LatencyFamilies are the latency histograms a threshold can name, as the
-// part before the first dot: "publish.p99" is family "publish".
-var latencyFamilies = []string{
-	"connect",             // dial + TLS + CONNACK
-	"publish",             // PUBACK latency from the intended send time (coordinated-omission corrected)
-	"publish_uncorrected", // PUBACK latency from the actual send
-	"e2e",                 // intended send time to receipt by the confirming consumer
-	"e2e_device_to_hub",   // intended send time to the hub's enqueue time (Event Hubs)
-	"lateness",            // actual send time minus intended send time
-}
-
-// latencyStats are the fixed statistic suffixes of a latency family; any
-// "p<number>" with 0 <= number <= 100 is accepted as well.
-var latencyStats = []string{"p50", "p90", "p95", "p99", "p99.9", "p99.99", "max", "mean", "min"}
-
-// counters are the counter, rate and ratio metrics.
-var counters = []string{
-	"connect.attempted", "connect.connected", "connect.failed", "connect.failed_ratio",
-	"connect.refused_auth", "connect.refused_throttled", "connect.refused_other",
-	"connect.tls", "connect.timeout", "connect.network",
-	"publish.due", "publish.sent", "publish.acked", "publish.failed", "publish.late",
-	"publish.missed", "publish.late_ratio", "publish.missed_ratio", "publish.rate", "publish.rate_ratio",
-	"delivery.confirmed", "delivery.lost", "delivery.duplicates", "delivery.reordered",
-	"delivery.foreign", "delivery.ratio",
-	"hub.received", "hub.dropped",
-	"devices.disconnects", "devices.reconnects",
-}
+// The names come from report's table of metrics (report.Metrics,
+// report.LatencyFamilies), the one list every part of fleetbench shares.
+var (
+	latencyFamilies = report.LatencyFamilies()
+	latencyStats    = report.LatencyStats()
+	counters        = func() []string {
+		var names []string
+		for _, m := range report.Metrics() {
+			names = append(names, m.Name)
+		}
+		return names
+	}()
+)
 
 var counterSet = func() map[string]bool {
 	m := make(map[string]bool, len(counters))
@@ -69,7 +57,10 @@ func IsLatency(name string) bool {
 
 // IsRatio reports whether name is a ratio metric (a fraction; thresholds may
 // use "%").
-func IsRatio(name string) bool { return counterSet[name] && strings.HasSuffix(name, "ratio") }
+func IsRatio(name string) bool {
+	m, ok := report.LookupMetric(name)
+	return ok && m.Kind == report.KindRatio
+}
 
 // SplitLatency splits a latency metric into its family and statistic:
 // "publish.p99.9" gives ("publish", "p99.9", true). For percentiles use
@@ -147,7 +138,7 @@ func latencyHint(metric string) string {
 func ratioHint(metric string) string {
 	fam, _, _ := strings.Cut(metric, ".")
 	for _, c := range counters {
-		if strings.HasPrefix(c, fam+".") && strings.HasSuffix(c, "ratio") {
+		if strings.HasPrefix(c, fam+".") && IsRatio(c) {
 			return c
 		}
 	}

@@ -340,3 +340,15 @@ func TestInterruptNoticeNamesWhatTheCommandDoes(t *testing.T) {
 		}
 	}
 }
+
+// Every metric docs/summary.md names is one a threshold may use: validate
+// once rejected publish.unacked, hub.refused, hub.denied and connect.other.
+func TestValidateAcceptsThresholdsOnEveryDocumentedCounter(t *testing.T) {
+	for _, m := range []string{"publish.unacked", "hub.refused", "hub.denied", "connect.other",
+		"publish.unacked_on_disconnect", "devices.taken_over", "publish.sent_in_window"} {
+		p := writeScenario(t, smallEmbedded+"thresholds: {"+m+": \"== 0\"}\n")
+		if r := run(t, context.Background(), Env{}, "validate", p, "--file-only"); r.code != ExitOK {
+			t.Errorf("validate rejects a threshold on %s: exit %d\n%s", m, r.code, r.stderr)
+		}
+	}
+}

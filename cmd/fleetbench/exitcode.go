@@ -1,5 +1,7 @@
 package main
 
+import runlib "github.com/fleetbench/fleetbench/run" // the test helper is called run
+
 // Exit codes. Documented in README.md; each class of outcome has its own so
 // that a CI job can tell a regression from a broken setup.
 const (
@@ -13,3 +15,22 @@ const (
 	ExitOutput          = 7   // the run directory (--out) cannot be written: nothing ran, or the report went to a fallback directory
 	ExitInterrupted     = 130 // interrupted (Ctrl-C / SIGTERM); the partial report was written
 )
+
+// exitCode maps a run's outcome to its exit code.
+func exitCode(o runlib.Outcome) int {
+	switch o {
+	case runlib.OK:
+		return ExitOK
+	case runlib.InvalidScenario:
+		return ExitInvalidScenario
+	case runlib.Unreachable:
+		return ExitUnreachable
+	case runlib.Thresholds:
+		return ExitThresholds
+	case runlib.Output:
+		return ExitOutput
+	case runlib.Interrupted:
+		return ExitInterrupted
+	}
+	return ExitRunFailed
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	runlib "github.com/fleetbench/fleetbench/run"
 	"os"
 	"path/filepath"
 	"slices"
@@ -67,7 +68,7 @@ func TestReportGoesToAFallbackWhenTheRunDirectoryFails(t *testing.T) {
 	if s := readSummaryFile(t, dirs[0]); s.Publish.Sent == 0 {
 		t.Errorf("the fallback report holds no run: %+v", s.Publish)
 	}
-	if _, err := os.Stat(filepath.Join(dirs[0], scenarioFileName)); err != nil {
+	if _, err := os.Stat(filepath.Join(dirs[0], runlib.ScenarioFileName)); err != nil {
 		t.Errorf("the fallback directory lacks the scenario: %v", err)
 	}
 }
@@ -101,7 +102,7 @@ func TestOverridesAreRecorded(t *testing.T) {
 	if !slices.Equal(s.Run.Overrides, sets) || !strings.Contains(s.Run.EffectiveScenario, "count: 7") {
 		t.Errorf("summary.json run: overrides %q, effective scenario:\n%s", s.Run.Overrides, s.Run.EffectiveScenario)
 	}
-	saved, err := os.ReadFile(filepath.Join(out, scenarioFileName))
+	saved, err := os.ReadFile(filepath.Join(out, runlib.ScenarioFileName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,12 +111,12 @@ func TestOverridesAreRecorded(t *testing.T) {
 			t.Errorf("scenario.yaml lacks %q:\n%s", want, saved)
 		}
 	}
-	if orig, err := os.ReadFile(filepath.Join(out, originalScenarioFileName)); err != nil || string(orig) != smallEmbedded {
+	if orig, err := os.ReadFile(filepath.Join(out, runlib.OriginalScenarioFileName)); err != nil || string(orig) != smallEmbedded {
 		t.Errorf("scenario.original.yaml: %v\n%s", err, orig)
 	}
 	// The saved scenario alone reproduces the run.
 	again := t.TempDir()
-	if r := run(t, context.Background(), Env{}, "run", filepath.Join(out, scenarioFileName), "--out", again, "--progress", "0"); r.code != ExitOK {
+	if r := run(t, context.Background(), Env{}, "run", filepath.Join(out, runlib.ScenarioFileName), "--out", again, "--progress", "0"); r.code != ExitOK {
 		t.Fatalf("rerunning the saved scenario: exit %d\n%s", r.code, r.stderr)
 	}
 	if s := readSummaryFile(t, again); s.Config.Devices != 7 || len(s.Run.Overrides) != 0 {

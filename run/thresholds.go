@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"context"
@@ -38,24 +38,16 @@ func evaluateThresholds(sc *scenario.Scenario, s *report.Summary) (results []rep
 	return results, allPassed
 }
 
-// monotone maps counter metrics that only ever grow during a run to their
-// live value. A threshold on one of them with <, <= or == that is already
-// exceeded can never pass again, so abort_on_fail may stop the run.
-var monotone = map[string]func(report.Totals) float64{
-	"connect.failed":      func(t report.Totals) float64 { return float64(t.ConnectFailed) },
-	"publish.failed":      func(t report.Totals) float64 { return float64(t.Failed) },
-	"publish.missed":      func(t report.Totals) float64 { return float64(t.Missed) },
-	"publish.late":        func(t report.Totals) float64 { return float64(t.Late) },
-	"devices.disconnects": func(t report.Totals) float64 { return float64(t.Disconnects) },
-	"connect.refused_auth": func(t report.Totals) float64 {
-		return float64(t.FailedBy[report.FailRefusedAuth])
-	},
-	"connect.refused_throttled": func(t report.Totals) float64 {
-		return float64(t.FailedBy[report.FailRefusedThrottled])
-	},
-	"connect.timeout": func(t report.Totals) float64 { return float64(t.FailedBy[report.FailTimeout]) },
-	"connect.tls":     func(t report.Totals) float64 { return float64(t.FailedBy[report.FailTLS]) },
-	"connect.network": func(t report.Totals) float64 { return float64(t.FailedBy[report.FailNetwork]) },
+// liveCounter returns how to read a metric during the run when it is a
+// count that only grows (report.MetricDef.Monotone): a threshold on one
+// with <, <= or == that is already exceeded can never pass again, so
+// abort_on_fail may stop the run.
+func liveCounter(name string) (func(report.Totals) float64, bool) {
+	m, ok := report.LookupMetric(name)
+	if !ok || !m.Monotone || m.Live == nil {
+		return nil, false
+	}
+	return m.Live, true
 }
 
 // minTailSamples is how many samples must lie above a quantile before
@@ -99,7 +91,7 @@ func liveChecks(sc *scenario.Scenario, lat runningLatencies) (checks []liveCheck
 	for _, th := range sc.Thresholds {
 		c, err := threshold.Parse(th.Expr)
 		upper := err == nil && (c.Op == threshold.Less || c.Op == threshold.LessEq)
-		if val, ok := monotone[th.Metric]; ok && (upper || (err == nil && c.Op == threshold.Equal)) {
+		if val, ok := liveCounter(th.Metric); ok && (upper || (err == nil && c.Op == threshold.Equal)) {
 			checks = append(checks, liveCheck{th: th, cond: c, counter: val})
 			continue
 		}

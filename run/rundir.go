@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"errors"
@@ -14,8 +14,8 @@ import (
 
 // Files of the run directory besides the reports (docs/outputs.md).
 const (
-	scenarioFileName         = "scenario.yaml"          // the effective scenario: the file with its --set overrides applied
-	originalScenarioFileName = "scenario.original.yaml" // the file as given, when overrides changed it
+	ScenarioFileName         = "scenario.yaml"          // the effective scenario: the file with its --set overrides applied
+	OriginalScenarioFileName = "scenario.original.yaml" // the file as given, when overrides changed it
 	hubDirName               = "hub"                    // the embedded hub's CA and server certificate
 )
 
@@ -30,7 +30,7 @@ func ownFiles() []string {
 		every.Histograms[h] = ""
 	}
 	names := output.FileNames(every)
-	names = append(names, scenarioFileName, originalScenarioFileName)
+	names = append(names, ScenarioFileName, OriginalScenarioFileName)
 	for _, f := range []string{"ca.pem", "server.pem", "server-key.pem"} {
 		names = append(names, filepath.Join(hubDirName, f))
 	}
@@ -54,7 +54,7 @@ func (c scenarioCopy) effectiveFile() []byte {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# The scenario this run used: %s with these overrides applied\n", c.file)
-	fmt.Fprintf(&b, "# (the file as given is %s; relative file names resolve against its directory):\n", originalScenarioFileName)
+	fmt.Fprintf(&b, "# (the file as given is %s; relative file names resolve against its directory):\n", OriginalScenarioFileName)
 	for _, s := range c.overrides {
 		fmt.Fprintf(&b, "#   --set %s\n", strings.ReplaceAll(s, "\n", " "))
 	}
@@ -80,11 +80,11 @@ func prepareRunDir(dir string, sc scenarioCopy) (removed []string, err error) {
 		}
 	}
 	_ = os.Remove(filepath.Join(dir, hubDirName)) // only when empty
-	if err := os.WriteFile(filepath.Join(dir, scenarioFileName), sc.effectiveFile(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, ScenarioFileName), sc.effectiveFile(), 0o644); err != nil {
 		return removed, err
 	}
 	if len(sc.overrides) > 0 {
-		if err := os.WriteFile(filepath.Join(dir, originalScenarioFileName), sc.original, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, OriginalScenarioFileName), sc.original, 0o644); err != nil {
 			return removed, err
 		}
 	}
@@ -105,7 +105,7 @@ func writeOutputs(dir string, s *report.Summary, scen scenarioCopy) (wroteTo str
 		ferr = output.WriteAll(fallback, s)
 	}
 	if ferr == nil {
-		_ = os.WriteFile(filepath.Join(fallback, scenarioFileName), scen.effectiveFile(), 0o644)
+		_ = os.WriteFile(filepath.Join(fallback, ScenarioFileName), scen.effectiveFile(), 0o644)
 		return fallback, err
 	}
 	return "", errors.Join(err, fmt.Errorf("and the fallback directory: %w", ferr))
