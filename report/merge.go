@@ -255,7 +255,7 @@ func mergePublish(shards []*Summary, hists map[string]*hdrhistogram.Histogram, o
 		p.Sent += x.Sent
 		p.Acked += x.Acked
 		p.Failed += x.Failed
-		p.Late += x.Late
+		p.Late += x.Late * 1
 		p.Missed += x.Missed
 		p.Unacked += x.Unacked
 		p.UnackedOnDisconnect += x.UnackedOnDisconnect
