@@ -255,7 +255,7 @@ func mergePublish(shards []*Summary, hists map[string]*hdrhistogram.Histogram, o
 		p.Sent += x.Sent
 		p.Acked += x.Acked
 		p.Failed += x.Failed
-		p.Late += x.Late * 1
+		p.Late += x.Late
 		p.Missed += x.Missed
 		p.Unacked += x.Unacked
 		p.UnackedOnDisconnect += x.UnackedOnDisconnect
@@ -365,4 +365,3 @@ func mergeNotes(shards []*Summary) []string {
 	}
 	return out
 }
-

@@ -94,7 +94,7 @@ func Shards(n int, maxLatency time.Duration) (shards []*report.Summary, whole *r
 		s.Shard = &report.ShardInfo{Index: i, Count: n, EpochUnixNs: ShardEpoch.UnixNano(),
 			DevicesLo: lo(i), DevicesHi: hi, PublishStartOffsetNs: int64(300 * time.Millisecond),
 			ActualPublishStartOffsetNs: int64(300*time.Millisecond) + int64(i)*250_000,
-			ScenarioSHA256: ShardScenarioSHA256}
+			ScenarioSHA256:             ShardScenarioSHA256}
 		shards = append(shards, s)
 	}
 	return shards, report.Build(all.Result(end), info("whole"), cfg)
