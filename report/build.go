@@ -77,9 +77,6 @@ func Build(m *Measured, info RunInfo, cfg ConfigEcho) *Summary {
 		Unacked:             max(t.Unacked(), 0),
 		UnackedOnDisconnect: t.UnackedOnDisconnect,
 		SentInWindow:        t.SentInWindow,
-		LateRatio:           ratio(t.Late, t.Sent),
-		MissedRatio:         ratio(t.Missed, t.Due),
-		TargetRate:          offeredMean(cfg, publishMs),
 		Latency:             latencyOf(m.Publish, m.PublishOverMax),
 		LatencyUncorrected:  latencyOf(m.PublishUncorrected, m.PublishUncorrectedOverMax),
 		Lateness:            latencyOf(m.Lateness, m.LatenessOverMax),
@@ -88,17 +85,7 @@ func Build(m *Measured, info RunInfo, cfg ConfigEcho) *Summary {
 		p.FirstSendMs, p.LastSendMs = Ms(m.FirstSent), Ms(m.LastSent)
 		p.SendWindowMs = Ms(m.LastSent - m.FirstSent)
 	}
-	if publishMs > 0 {
-		// What the hub saw within the window: messages that went out late
-		// in the drain would otherwise count as if sent on schedule.
-		p.AchievedRate = float64(t.SentInWindow) / (publishMs / 1000)
-		if p.TargetRate == 0 {
-			p.TargetRate = float64(t.Due) / (publishMs / 1000)
-		}
-	}
-	if p.TargetRate > 0 {
-		p.RateRatio = p.AchievedRate / p.TargetRate
-	}
+	p.setRates(cfg, publishMs)
 	s.Publish = p
 
 	for name, h := range map[string]*hdrhistogram.Histogram{
@@ -112,6 +99,29 @@ func Build(m *Measured, info RunInfo, cfg ConfigEcho) *Summary {
 		}
 	}
 	return s
+}
+
+// setRates computes the ratios and rates of p from its counts, over a
+// publish phase of publishMs: the achieved rate is the messages sent within
+// it (SentInWindow) per second of it, the target rate the mean of cfg's
+// stage ramp over that length, or due/publish seconds when cfg has no
+// stages.
+func (p *PublishStats) setRates(cfg ConfigEcho, publishMs float64) {
+	p.LateRatio = ratio(p.Late, p.Sent)
+	p.MissedRatio = ratio(p.Missed, p.Due)
+	p.TargetRate = offeredMean(cfg, publishMs)
+	p.AchievedRate, p.RateRatio = 0, 0
+	if publishMs > 0 {
+		// What the hub saw within the window: messages that went out late
+		// in the drain would otherwise count as if sent on schedule.
+		p.AchievedRate = float64(p.SentInWindow) / (publishMs / 1000)
+		if p.TargetRate == 0 {
+			p.TargetRate = float64(p.Due) / (publishMs / 1000)
+		}
+	}
+	if p.TargetRate > 0 {
+		p.RateRatio = p.AchievedRate / p.TargetRate
+	}
 }
 
 // SetHistogram stores h (values in [HistogramUnit]) encoded under name; a

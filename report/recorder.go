@@ -73,11 +73,13 @@ type Recorder struct {
 }
 
 // intervalLogged are the families whose every interval is kept
-// (Summary.Intervals). Lateness is not: its series point carries its p99.
+// (Summary.Intervals). Lateness is kept too so that a merge of shards
+// ([Merge]) recomputes each interval's lateness p99 exactly.
 var intervalLogged = [nHists]string{
 	hConnect:            HistConnect,
 	hPublish:            HistPublish,
 	hPublishUncorrected: HistPublishUncorrected,
+	hLateness:           HistLateness,
 }
 
 // NewRecorder allocates every histogram the run will use up front:

@@ -42,6 +42,21 @@ type Summary struct {
 	// matcher stores it (SetIntervals). Each family's intervals add up to
 	// its entry in Histograms. Absent in summaries written before it existed.
 	Intervals map[string][]IntervalHist `json:"intervals,omitempty"`
+
+	// Shard is set in a shard's own summary (`run --shard I/N`): which
+	// part of the fleet it ran and when. Nil otherwise.
+	Shard *ShardInfo `json:"shard,omitempty"`
+	// Shards lists, in a merged summary ([Merge]), every shard merged
+	// into it, by index: its devices, overhead and errors. Nil otherwise.
+	Shards []ShardResult `json:"shards,omitempty"`
+	// Partial is set on a merged summary that lacks some shards
+	// (MissingShards): its figures cover only part of the fleet.
+	Partial       bool           `json:"partial,omitempty"`
+	MissingShards []MissingShard `json:"missing_shards,omitempty"`
+	// PublishStartSpreadNs is, in a merged summary, the latest minus the
+	// earliest actual publish start of its shards, nanoseconds: how far
+	// apart the shards began publishing.
+	PublishStartSpreadNs int64 `json:"publish_start_spread_ns,omitempty"`
 }
 
 // Histogram names in Summary.Histograms.

@@ -61,6 +61,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return cmdReport(rest, env)
 	case "compare":
 		return cmdCompare(rest, env)
+	case "merge":
+		return cmdMerge(rest, env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, versionString())
 		return ExitOK

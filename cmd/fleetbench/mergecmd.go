@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/fleetbench/fleetbench/report"
+	"github.com/fleetbench/fleetbench/report/output"
+)
+
+// cmdMerge is `fleetbench merge SHARD_DIR... --out DIR [--partial]`: it
+// merges the summaries of a sharded run's shard directories (report.Merge)
+// and writes every rendering of the merged run into --out.
+//
+// Exit codes: 0 merged; 1 merged with --partial but shards were missing
+// (the figures cover part of the fleet); 2 usage; 3 a shard directory is
+// unreadable or the shards do not belong together; 7 --out not writable.
+// The shard directories are left as they are, so a failed write is
+// repaired by merging again.
+func cmdMerge(args []string, env Env) int {
+	fset := newFlagSet("merge", "merge SHARD_DIR... --out DIR [--partial]", env)
+	out := fset.String("out", "", "directory to write the merged run into (required)")
+	partial := fset.Bool("partial", false, "merge even when shards are missing; the result is marked partial and names them")
+	pos, err := parseInterleaved(fset, args)
+	if err != nil {
+		return flagExit(fset, err, env)
+	}
+	if len(pos) == 0 || *out == "" {
+		fmt.Fprintln(env.Stderr, "fleetbench merge: give the shard run directories and --out DIR")
+		return ExitUsage
+	}
+	var shards []*report.Summary
+	for _, dir := range pos {
+		s, err := readSummary(dir, env)
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "fleetbench merge:", err)
+			return ExitInvalidScenario
+		}
+		shards = append(shards, s)
+	}
+	merged, err := report.MergeWith(shards, report.MergeOptions{AllowPartial: *partial})
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "fleetbench", err)
+		return ExitInvalidScenario
+	}
+	merged.Run.ID = filepath.Base(filepath.Clean(*out))
+	err = clearOwnFiles(*out)
+	if err == nil {
+		err = output.WriteAll(*out, merged)
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "fleetbench merge: writing %s: %v (the shard directories are untouched: merge again into a writable --out)\n", *out, err)
+		return ExitOutput
+	}
+	fmt.Fprintf(env.Stdout, "merged %d shards into %s\n", len(merged.Shards), *out)
+	if merged.Partial {
+		fmt.Fprintf(env.Stderr, "fleetbench merge: partial result: %d of %d shards missing (see missing_shards in %s)\n",
+			len(merged.MissingShards), len(merged.MissingShards)+len(merged.Shards), filepath.Join(*out, "summary.json"))
+		return ExitRunFailed
+	}
+	return ExitOK
+}
+
+// clearOwnFiles removes from dir the report files an earlier run or merge
+// left there (only names fleetbench writes, see ownFiles), so a stale
+// e2e.hlog never sits beside the merged run.
+func clearOwnFiles(dir string) error {
+	for _, name := range ownFiles() {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("removing %s left by an earlier run: %w", name, err)
+		}
+	}
+	return nil
+}
