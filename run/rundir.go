@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fleetbench/fleetbench/internal/pki"
 	"github.com/fleetbench/fleetbench/report"
 	"github.com/fleetbench/fleetbench/report/output"
 )
@@ -31,7 +32,7 @@ func ownFiles() []string {
 	}
 	names := output.FileNames(every)
 	names = append(names, ScenarioFileName, OriginalScenarioFileName)
-	for _, f := range []string{"ca.pem", "server.pem", "server-key.pem"} {
+	for _, f := range []string{pki.CAFileName, pki.CAKeyFileName, pki.ServerFileName, pki.ServerKeyFileName} {
 		names = append(names, filepath.Join(hubDirName, f))
 	}
 	return names
@@ -71,6 +72,25 @@ func prepareRunDir(dir string, sc scenarioCopy) (removed []string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
+	if removed, err = ClearOwnFiles(dir); err != nil {
+		return removed, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ScenarioFileName), sc.effectiveFile(), 0o644); err != nil {
+		return removed, err
+	}
+	if len(sc.overrides) > 0 {
+		if err := os.WriteFile(filepath.Join(dir, OriginalScenarioFileName), sc.original, 0o644); err != nil {
+			return removed, err
+		}
+	}
+	return removed, nil
+}
+
+// ClearOwnFiles removes from dir the files an earlier run or merge left
+// there: only the names fleetbench writes (ownFiles), so a stale e2e.hlog
+// never sits beside a new result and nothing else of the user's is
+// touched. It returns the names it removed.
+func ClearOwnFiles(dir string) (removed []string, err error) {
 	for _, name := range ownFiles() {
 		switch err := os.Remove(filepath.Join(dir, name)); {
 		case err == nil:
@@ -80,14 +100,6 @@ func prepareRunDir(dir string, sc scenarioCopy) (removed []string, err error) {
 		}
 	}
 	_ = os.Remove(filepath.Join(dir, hubDirName)) // only when empty
-	if err := os.WriteFile(filepath.Join(dir, ScenarioFileName), sc.effectiveFile(), 0o644); err != nil {
-		return removed, err
-	}
-	if len(sc.overrides) > 0 {
-		if err := os.WriteFile(filepath.Join(dir, OriginalScenarioFileName), sc.original, 0o644); err != nil {
-			return removed, err
-		}
-	}
 	return removed, nil
 }
 

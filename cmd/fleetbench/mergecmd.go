@@ -1,14 +1,12 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/fleetbench/fleetbench/report"
 	"github.com/fleetbench/fleetbench/report/output"
+	runlib "github.com/fleetbench/fleetbench/run"
 )
 
 // cmdMerge is `fleetbench merge SHARD_DIR... --out DIR [--partial]`: it
@@ -47,7 +45,7 @@ func cmdMerge(args []string, env Env) int {
 		return ExitInvalidScenario
 	}
 	merged.Run.ID = filepath.Base(filepath.Clean(*out))
-	err = clearOwnFiles(*out)
+	_, err = runlib.ClearOwnFiles(*out)
 	if err == nil {
 		err = output.WriteAll(*out, merged)
 	}
@@ -62,16 +60,4 @@ func cmdMerge(args []string, env Env) int {
 		return ExitRunFailed
 	}
 	return ExitOK
-}
-
-// clearOwnFiles removes from dir the report files an earlier run or merge
-// left there (only names fleetbench writes, see ownFiles), so a stale
-// e2e.hlog never sits beside the merged run.
-func clearOwnFiles(dir string) error {
-	for _, name := range ownFiles() {
-		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("removing %s left by an earlier run: %w", name, err)
-		}
-	}
-	return nil
 }
