@@ -10,12 +10,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"strconv"
 	"sync"
 	"time"
 
@@ -118,16 +116,12 @@ func (r *runner) run(ctx context.Context, outDir string) int {
 	sc, env := r.sc, r.env
 	embedded := sc.Target.Kind == scenario.TargetEmbedded
 
-	// Descriptors: one socket per device, twice with an in-process hub.
-	need := uint64(sc.Devices.Count) + 64
-	if embedded {
-		need += uint64(sc.Devices.Count)
+	warnings, err := sc.Preflight(scenario.Machine{FileLimit: env.FileLimit, PortLow: env.PortRange[0], PortHigh: env.PortRange[1]})
+	for _, w := range warnings {
+		fmt.Fprintln(env.Stderr, "warning:", w)
 	}
-	if env.FileLimit > 0 && need > env.FileLimit {
-		fmt.Fprintf(env.Stderr, "fleetbench: %d devices need about %d open files but this process may open %d: "+
-			"shard the run over several processes (--set devices.count=N --set devices.first_index=K in each), "+
-			"run the hub as its own process (fleetbench hub), or raise the hard limit (ulimit -Hn)\n",
-			sc.Devices.Count, need, env.FileLimit)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "fleetbench:", err)
 		return ExitRunFailed
 	}
 
@@ -189,7 +183,7 @@ func (r *runner) run(ctx context.Context, outDir string) int {
 	}
 	defer stopTuning()
 	f, err = fleet.New(fleet.Config{
-		Scenario: sc, Addr: r.addr, TLS: tlsCfg, Credentials: creds, Recorder: rec, ClientCert: r.clientCert,
+		Scenario: sc, Addr: r.addr, Endpoints: sc.Target.Endpoints, TLS: tlsCfg, Credentials: creds, Recorder: rec, ClientCert: r.clientCert,
 		Run: binary.BigEndian.Uint32(runIDBytes[:]),
 		OnPhase: func(p fleet.Phase) {
 			cpu.mark(p, rec.Totals().ConnectAttempts)
@@ -348,7 +342,7 @@ func (r *runner) setUpTarget() (*tls.Config, credential.Provider, error) {
 			SessionResumption: sc.Target.TLS.SessionResumption, KeyExchange: sc.Target.TLS.KeyExchange}), creds, nil
 	}
 
-	r.addr = net.JoinHostPort(sc.Target.Host, strconv.Itoa(sc.Target.Port))
+	r.addr = sc.Target.Addr()
 	creds, err := credential.NewProvider(sc.Auth, sc.Target, credential.Sources{Env: env.LookupEnv, ReadFile: env.ReadFile})
 	if err != nil {
 		return nil, nil, &configError{err}
