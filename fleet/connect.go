@@ -19,12 +19,25 @@ import (
 // session speaks MQTT on and the TCP connection under it. It runs on a
 // short-lived connector goroutine so that the TLS handshake's deep stack is
 // not kept by the long-lived device goroutine.
+//
+// The device dials its endpoint from its source address (f.routes.of);
+// errors carry both (routeError) for describe.
 func (f *Fleet) dial(ctx context.Context, d *device) (conn net.Conn, wire *sendConn, err error) {
+	ep, src := f.routes.of(d.index)
+	conn, wire, err = f.dialRoute(ctx, d, ep, src)
+	if err != nil {
+		err = &routeError{addr: ep.addr, src: src, err: err}
+	}
+	return conn, wire, err
+}
+
+// dialRoute is dial from src to ep.
+func (f *Fleet) dialRoute(ctx context.Context, d *device, ep *endpoint, src *net.TCPAddr) (conn net.Conn, wire *sendConn, err error) {
 	deadline := time.Now().Add(f.sc.Connect.Timeout)
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	dialer := net.Dialer{KeepAlive: -1} // MQTT keep-alive does this job
-	tcp, err := dialer.DialContext(ctx, "tcp", f.addr)
+	dialer := dialer(src)
+	tcp, err := dialer.DialContext(ctx, "tcp", ep.addr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -37,8 +50,8 @@ func (f *Fleet) dial(ctx context.Context, d *device) (conn net.Conn, wire *sendC
 		conn.Close()
 		return nil, nil, err
 	}
-	if f.tls != nil {
-		tc := tls.Client(conn, f.tls)
+	if ep.tls != nil {
+		tc := tls.Client(conn, ep.tls)
 		if err := tc.HandshakeContext(context.WithValue(ctx, dialingKey{}, d)); err != nil {
 			conn.Close()
 			return nil, nil, err
@@ -148,10 +161,25 @@ func isTLSAlert(err error) bool {
 }
 
 // describe renders a connect error as one line that says what to check.
+// addr is where the fleet connects; an error from one endpoint or source
+// address (a routeError) names that one instead.
 func describe(err error, addr string) string {
 	var ce *ConnackError
 	var te *TLSTrustError
+	var re *routeError
+	var se *os.SyscallError
+	from := ""
+	if errors.As(err, &re) {
+		addr = re.addr
+		if re.src != nil {
+			from = " from " + re.src.IP.String()
+		}
+	}
 	switch {
+	case errors.Is(err, syscall.EADDRNOTAVAIL) && errors.As(err, &se) && se.Syscall == "bind" && from != "":
+		return fmt.Sprintf("cannot connect%s: it is not an address of this machine (list this machine's addresses in connect.source_addresses; on a network interface add them first with `ip addr add`)", from)
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return fmt.Sprintf("no local port left for a connection%s to %s: the ephemeral port range is used up for this pair (add connect.source_addresses or target.endpoints, or widen net.ipv4.ip_local_port_range; docs/scale.md)", from, addr)
 	case errors.As(err, &ce) && (ce.Code == 4 || ce.Code == 5):
 		return fmt.Sprintf("%s refused the device's credentials (%v): check the auth section (key source, key_kind, hub_host, username template)", addr, ce)
 	case errors.As(err, &ce) && ce.Code == 3:
@@ -167,5 +195,5 @@ func describe(err error, addr string) string {
 	case classify(err) == report.FailTLS:
 		return fmt.Sprintf("TLS handshake with %s failed: %v (is target.tls right for this port? `tls: false` for a plain listener)", addr, err)
 	}
-	return fmt.Sprintf("cannot connect to %s: %v", addr, err)
+	return fmt.Sprintf("cannot connect%s to %s: %v", from, addr, err)
 }

@@ -31,7 +31,7 @@ import (
 // Config is what a fleet needs to run.
 type Config struct {
 	Scenario    *scenario.Scenario
-	Addr        string      // host:port every device dials
+	Addr        string      // host:port every device dials, without Endpoints (the embedded hub's)
 	TLS         *tls.Config // nil: plain TCP
 	Credentials credential.Provider
 	// ClientCert, when set, gives each device its own client certificate
@@ -43,6 +43,10 @@ type Config struct {
 	// OnPhase, when set, is called at the start of each phase (and once at
 	// the end with PhaseDone), on the goroutine running Run.
 	OnPhase func(Phase)
+	// Endpoints, when given, are dialled instead of Addr, spread over the
+	// devices by scenario.RouteOf, each with a copy of TLS that verifies its
+	// own ServerName (scenario.Target.Endpoints).
+	Endpoints []scenario.Endpoint
 }
 
 // Phase is a stage of a run.
@@ -65,6 +69,7 @@ type Fleet struct {
 	sc        *scenario.Scenario
 	addr      string
 	tls       *tls.Config
+	routes    routes // endpoints and source addresses, by device index
 	creds     credential.Provider
 	cert      func(index int, deviceID string) (*tls.Certificate, error)
 	rec       *report.Recorder
@@ -128,6 +133,7 @@ func New(cfg Config) (*Fleet, error) {
 	if f.tls != nil && f.cert != nil {
 		f.tls = f.withDeviceCertificates(f.tls)
 	}
+	f.routes = newRoutes(cfg.Endpoints, cfg.Addr, f.tls, sc.Connect.SourceAddresses)
 	ft, err := newFrameTemplate(sc.Publish, cfg.Run, uint64(cfg.Run))
 	if err != nil {
 		return nil, err

@@ -19,12 +19,18 @@ func startHub(t *testing.T) (*hub.Hub, []byte) {
 	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
+	return startHubWithKey(t, key), key
+}
+
+// startHubWithKey starts an embedded hub that accepts the DPS group key.
+func startHubWithKey(t *testing.T, key []byte) *hub.Hub {
+	t.Helper()
 	h, err := hub.Start(hub.Config{Dir: t.TempDir(), GroupKey: key})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.Close() })
-	return h, key
+	return h
 }
 
 func sasProvider(t *testing.T, h *hub.Hub, key []byte) credential.Provider {

@@ -85,21 +85,47 @@ func NewTLSConfig(o TLSOptions) *tls.Config {
 	return cfg
 }
 
+// forServer returns cfg for a server that must prove the name name: cfg
+// itself when it already names it, else a copy that sends name (SNI) and
+// verifies the certificate against it, sharing cfg's session cache and
+// verified chains. ConnectionState.ServerName is empty for an IP address
+// (no SNI is sent), so the copy's verifier is handed the name explicitly.
+func forServer(cfg *tls.Config, name string) *tls.Config {
+	if cfg.ServerName == name || name == "" {
+		return cfg
+	}
+	c := cfg.Clone()
+	c.ServerName = name
+	if verify := cfg.VerifyConnection; verify != nil {
+		c.VerifyConnection = func(cs tls.ConnectionState) error {
+			cs.ServerName = name
+			return verify(cs)
+		}
+	}
+	return c
+}
+
 // verifyCache remembers certificate chains that verified. Safe for
 // concurrent use; the lock is held only for a map lookup.
 type verifyCache struct {
 	roots     *x509.CertPool
 	rootsName string
-	name      string
+	name      string // the name to verify when the handshake names none (an IP address)
 	mu        sync.RWMutex
-	ok        map[[32]byte]time.Time // chain hash -> leaf NotAfter
+	ok        map[[32]byte]time.Time // hash of the name and the chain -> leaf NotAfter
 }
 
 func (vc *verifyCache) verify(cs tls.ConnectionState) error {
 	if len(cs.PeerCertificates) == 0 {
 		return errors.New("tls: server sent no certificate")
 	}
+	name := cs.ServerName // what the config sent (SNI), or forServer's name
+	if name == "" {
+		name = vc.name
+	}
 	h := sha256.New()
+	h.Write([]byte(name))
+	h.Write([]byte{0})
 	for _, c := range cs.PeerCertificates {
 		h.Write(c.Raw)
 	}
@@ -113,12 +139,12 @@ func (vc *verifyCache) verify(cs tls.ConnectionState) error {
 		return nil
 	}
 	leaf := cs.PeerCertificates[0]
-	opts := x509.VerifyOptions{Roots: vc.roots, DNSName: vc.name, Intermediates: x509.NewCertPool(), CurrentTime: now}
+	opts := x509.VerifyOptions{Roots: vc.roots, DNSName: name, Intermediates: x509.NewCertPool(), CurrentTime: now}
 	for _, c := range cs.PeerCertificates[1:] {
 		opts.Intermediates.AddCert(c)
 	}
 	if _, err := leaf.Verify(opts); err != nil {
-		return vc.explain(err)
+		return vc.explain(err, name)
 	}
 	vc.mu.Lock()
 	vc.ok[key] = leaf.NotAfter
@@ -127,7 +153,7 @@ func (vc *verifyCache) verify(cs tls.ConnectionState) error {
 }
 
 // explain turns x509's errors into one line that says what to change.
-func (vc *verifyCache) explain(err error) error {
+func (vc *verifyCache) explain(err error, name string) error {
 	roots := vc.rootsName
 	if roots == "" {
 		roots = "the system's trusted roots"
@@ -137,9 +163,9 @@ func (vc *verifyCache) explain(err error) error {
 	var ci x509.CertificateInvalidError
 	switch {
 	case errors.As(err, &ua):
-		return &TLSTrustError{Msg: fmt.Sprintf("server certificate for %s is not signed by a CA in %s (set target.tls.ca_file to the broker's CA)", vc.name, roots), Err: err}
+		return &TLSTrustError{Msg: fmt.Sprintf("server certificate for %s is not signed by a CA in %s (set target.tls.ca_file to the broker's CA)", name, roots), Err: err}
 	case errors.As(err, &he):
-		return &TLSTrustError{Msg: fmt.Sprintf("server certificate is not valid for %q: %v (set target.tls.server_name to a name the certificate carries)", vc.name, he), Err: err}
+		return &TLSTrustError{Msg: fmt.Sprintf("server certificate is not valid for %q: %v (set target.tls.server_name to a name the certificate carries)", name, he), Err: err}
 	case errors.As(err, &ci):
 		return &TLSTrustError{Msg: fmt.Sprintf("server certificate rejected: %v", ci), Err: err}
 	}

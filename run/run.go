@@ -44,6 +44,7 @@ type Env struct {
 	LookupEnv      func(string) (string, bool)  // key variables, GOGC, GITHUB_STEP_SUMMARY
 	ReadFile       func(string) ([]byte, error) // key, CA and certificate files
 	FileLimit      uint64                       // open files this process may hold (0: unknown, not checked)
+	PortRange      [2]int                       // the ephemeral port range, low and high (zero: unknown, not checked)
 	Hostname       func() (string, error)       // for the report; nil: none recorded
 	Now            func() time.Time             // the run's start and end instants and its id; nil: time.Now
 
@@ -95,7 +96,7 @@ type runner struct {
 
 func (r *runner) run(ctx context.Context, outDir string) Result {
 	sc, env := r.sc, r.env
-	if err := checkFileLimit(sc, env.FileLimit); err != nil {
+	if err := preflight(sc, env); err != nil {
 		fmt.Fprintln(env.Stderr, "fleetbench:", err)
 		return Result{Outcome: RunFailed}
 	}
@@ -150,7 +151,7 @@ func (r *runner) run(ctx context.Context, outDir string) Result {
 	gc := newGCTuning(env.LookupEnv, func() (int, int) { return f.Connected(), sc.Devices.Count })
 	defer gc.stop()
 	f, err = fleet.New(fleet.Config{
-		Scenario: sc, Addr: r.addr, TLS: tlsCfg, Credentials: creds, Recorder: rec, ClientCert: r.clientCert,
+		Scenario: sc, Addr: r.addr, Endpoints: sc.Target.Endpoints, TLS: tlsCfg, Credentials: creds, Recorder: rec, ClientCert: r.clientCert,
 		Run: runStamp,
 		OnPhase: func(p fleet.Phase) {
 			cpu.mark(p, rec.Totals().ConnectAttempts)

@@ -6,9 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"path/filepath"
-	"strconv"
 
 	"github.com/fleetbench/fleetbench/fleet"
 	"github.com/fleetbench/fleetbench/fleet/credential"
@@ -61,7 +59,7 @@ func (r *runner) setUpTarget() (*tls.Config, credential.Provider, error) {
 			SessionResumption: sc.Target.TLS.SessionResumption, KeyExchange: sc.Target.TLS.KeyExchange}), creds, nil
 	}
 
-	r.addr = net.JoinHostPort(sc.Target.Host, strconv.Itoa(sc.Target.Port))
+	r.addr = sc.Target.Addr()
 	creds, err := credential.NewProvider(sc.Auth, sc.Target, credential.Sources{Env: env.LookupEnv, ReadFile: env.ReadFile})
 	if err != nil {
 		return nil, nil, &configError{err}

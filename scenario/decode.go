@@ -28,6 +28,7 @@ type decoder struct {
 	// Parsed templates and per-stage facts kept for the cross-field checks.
 	idSegs, topicSegs, payloadSegs, clientIDSegs []Segment
 	stages                                       []stageInfo
+	endpointItems                                []listItem // target.endpoints items decoded, in order
 }
 
 func newDecoder(file string) *decoder {

@@ -109,6 +109,8 @@ func (d *decoder) decodeConnect(n *node, c *Connect) {
 			c.CleanSession, _ = d.boolean(v, p)
 		case "reconnect":
 			c.Reconnect, _ = d.boolean(v, p)
+		case "source_addresses":
+			c.SourceAddresses = d.sourceAddresses(v, p)
 		}
 	})
 }

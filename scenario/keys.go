@@ -4,11 +4,11 @@ package scenario
 // every one; a test checks that it does.
 var (
 	topKeys     = []string{"name", "target", "auth", "devices", "connect", "publish", "duration", "drain", "confirm", "thresholds", "abort_on_fail", "abort_delay"}
-	targetKeys  = []string{"kind", "host", "port", "tls", "ack_delay"}
+	targetKeys  = []string{"kind", "host", "port", "endpoints", "tls", "ack_delay"}
 	tlsKeys     = []string{"ca_file", "server_name", "insecure_skip_verify", "cert_file", "key_file", "session_resumption", "key_exchange"}
 	authKeys    = []string{"type", "key_env", "key_file", "keys_file", "key_kind", "hub_host", "policy", "token_ttl", "api_version", "client_id", "username", "product_key", "sign_method", "secure_mode"}
 	devicesKeys = []string{"count", "id", "first_index"}
-	connectKeys = []string{"rate", "max_in_flight", "timeout", "keep_alive", "clean_session", "reconnect"}
+	connectKeys = []string{"rate", "max_in_flight", "timeout", "keep_alive", "clean_session", "reconnect", "source_addresses"}
 	publishKeys = []string{"qos", "max_in_flight", "topic", "properties", "start_rate", "stages", "payload", "late_after", "max_lateness", "pacing"}
 	stageKeys   = []string{"duration", "rate", "interval", "pause"}
 	payloadKeys = []string{"size", "template"}

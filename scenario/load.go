@@ -135,6 +135,7 @@ func (d *decoder) scenario(root *node) *Scenario {
 	d.finishDevices(&s.Devices, &s.Auth)
 	d.finishClientID(&s.Auth, &s.Devices)
 	d.finishConnect(&s.Connect, &s.Auth)
+	d.finishSources(&s.Connect, &s.Target)
 	d.finishPublish(&s.Publish, &s.Devices, &s.Auth, &s.Target)
 	d.finishRun(s)
 	if s.Confirm != nil {

@@ -6,6 +6,10 @@
 package scenario
 
 import (
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fleetbench/fleetbench/threshold"
@@ -49,12 +53,44 @@ const (
 // Target is the broker the fleet connects to.
 type Target struct {
 	Kind string // TargetEmbedded or TargetMQTT
-	Host string // host name or IP; "127.0.0.1" for embedded
-	Port int    // TCP port; 0 for embedded (chosen at start)
-	TLS  TLS
+	Host string // host name or IP; "127.0.0.1" for embedded; the first endpoint's with target.endpoints
+	Port int    // TCP port; 0 for embedded (chosen at start); the first endpoint's with target.endpoints
+	// Endpoints are the addresses devices dial, in file order: the nodes
+	// of a broker cluster, or several hubs (target.endpoints), or the one
+	// target.host:port. Every mqtt target has at least one; the embedded
+	// target has none (its port is chosen when it starts). Device i dials
+	// Endpoints[Route(i, len(Endpoints), ...).Endpoint].
+	Endpoints []Endpoint
+	TLS       TLS
 	// AckDelay makes the embedded hub hold every PUBACK this long (for
 	// regression experiments). Only valid with the embedded target.
 	AckDelay time.Duration
+}
+
+// Endpoint is one address devices dial.
+type Endpoint struct {
+	Host string // host name or IP address
+	Port int    // TCP port
+	// ServerName is the name the endpoint's certificate must carry:
+	// target.tls.server_name when the scenario gives it (one name for a
+	// cluster behind one certificate), else Host. Empty without TLS.
+	ServerName string
+}
+
+// Addr is the endpoint as host:port ("[::1]:8883" for IPv6).
+func (e Endpoint) Addr() string { return net.JoinHostPort(e.Host, strconv.Itoa(e.Port)) }
+
+// Addr is where devices connect, for messages and the report:
+// "host:port", or every endpoint's, comma-separated.
+func (t Target) Addr() string {
+	if len(t.Endpoints) == 0 {
+		return net.JoinHostPort(t.Host, strconv.Itoa(t.Port))
+	}
+	addrs := make([]string, len(t.Endpoints))
+	for i, e := range t.Endpoints {
+		addrs[i] = e.Addr()
+	}
+	return strings.Join(addrs, ", ")
 }
 
 // TLS configures the device connections. Verification is on unless
@@ -148,6 +184,31 @@ type Connect struct {
 	// Reconnect makes a device whose connection drops reconnect (after a
 	// back-off) instead of staying down for the rest of the run.
 	Reconnect bool
+	// SourceAddresses are the local addresses devices connect from
+	// (connect.source_addresses, CIDRs expanded), all of one family, at
+	// most MaxSourceAddresses; nil: the kernel chooses. Each (source,
+	// endpoint) pair has its own ephemeral port range, so more sources
+	// mean more connections per endpoint (docs/scale.md).
+	SourceAddresses []netip.Addr
+}
+
+// Route says which endpoint and which source address a device uses.
+type Route struct {
+	Endpoint int // index into Target.Endpoints
+	Source   int // index into Connect.SourceAddresses
+}
+
+// RouteOf spreads devices over endpoints and source addresses by their
+// index, the same way in every process (a shard's devices route as they
+// would in one process): consecutive indices take consecutive endpoints,
+// and each endpoint's devices take the source addresses in turn. So device
+// i uses the pair numbered i mod (endpoints·sources), and every (source,
+// endpoint) pair carries the floor or the ceiling of
+// devices/(endpoints·sources) of any run of consecutive devices. A count
+// of 0 is taken as 1.
+func RouteOf(index, endpoints, sources int) Route {
+	endpoints, sources = max(endpoints, 1), max(sources, 1)
+	return Route{Endpoint: index % endpoints, Source: index / endpoints % sources}
 }
 
 // Publish describes what the fleet publishes and when.

@@ -26,6 +26,8 @@ func (d *decoder) decodeTarget(n *node, t *Target) {
 			t.Host, _ = d.host(v, p)
 		case "port":
 			t.Port, _ = d.integer(v, p, 1, 65535)
+		case "endpoints":
+			t.Endpoints = d.endpoints(v, p)
 		case "tls":
 			d.decodeTLS(v, p, &t.TLS)
 		case "ack_delay":
@@ -129,6 +131,10 @@ func (d *decoder) finishTarget(t *Target) {
 					"remove target."+k+", or set target.kind: mqtt to use another broker (e.g. one started with `fleetbench hub`)")
 			}
 		}
+		if d.given("target.endpoints") {
+			d.failKey("target.endpoints", "the embedded hub is one endpoint, started by fleetbench at a port chosen when it starts",
+				"remove target.endpoints; to spread devices over several hubs, start each with `fleetbench hub --addr 127.0.0.1:PORT` and list them here with target.kind: mqtt")
+		}
 		if tlsOff {
 			d.fail("target.tls", "the embedded hub accepts TLS connections only, like IoT Hub", "remove `tls: false`")
 		}
@@ -141,8 +147,8 @@ func (d *decoder) finishTarget(t *Target) {
 		t.Host, t.Port = embeddedHost, 0
 		t.TLS.Enabled = true
 	} else {
-		if !d.given("target.host") {
-			d.failKey("target.host", "an mqtt target needs a host", "add target.host, e.g. myhub.azure-devices.net or 127.0.0.1")
+		if !d.given("target.host") && !d.given("target.endpoints") {
+			d.failKey("target.host", "an mqtt target needs a host", "add target.host, e.g. myhub.azure-devices.net or 127.0.0.1 (or target.endpoints: [host:port, ...] for several)")
 		}
 		if d.given("target.ack_delay") {
 			d.failKey("target.ack_delay", "only the embedded hub can delay acknowledgements", "remove target.ack_delay or use target.kind: embedded")
@@ -156,6 +162,7 @@ func (d *decoder) finishTarget(t *Target) {
 				t.Port = DefaultPortPlain
 			}
 		}
+		d.finishEndpoints(t)
 	}
 	if t.TLS.Enabled && !d.given("target.tls.key_exchange") {
 		t.TLS.KeyExchange = slices.Clone(DefaultKeyExchange)

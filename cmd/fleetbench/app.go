@@ -22,6 +22,7 @@ type Env struct {
 	LookupEnv      func(string) (string, bool)
 	ReadFile       func(string) ([]byte, error)
 	FileLimit      uint64 // open files this process may hold (0: unknown)
+	PortRange      [2]int // ephemeral ports, low and high (zero: unknown)
 
 	onPhase func(fleet.Phase) // tests: called at each phase of a run
 }

@@ -216,6 +216,15 @@ func TestFileLimitIsCheckedBeforeConnecting(t *testing.T) {
 	}
 }
 
+func TestPortRangeIsCheckedBeforeConnecting(t *testing.T) {
+	p := writeScenario(t, strings.Replace(smallEmbedded, "count: 20", "count: 150", 1))
+	r := run(t, context.Background(), Env{PortRange: [2]int{40000, 40099}}, "run", p, "--out", t.TempDir())
+	if r.code != ExitRunFailed || !strings.Contains(r.stderr, "150 connections between one source address and one endpoint") ||
+		!strings.Contains(r.stderr, "connect.source_addresses") {
+		t.Fatalf("exit %d, stderr %q: want the ports needed and what to do", r.code, r.stderr)
+	}
+}
+
 func TestSecretsNeverPrinted(t *testing.T) {
 	const secret = "c2VjcmV0LWtleS10aGF0LW11c3Qtbm90LWxlYWs="
 	out := t.TempDir()

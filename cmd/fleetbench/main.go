@@ -42,6 +42,7 @@ func main() {
 		LookupEnv: os.LookupEnv,
 		ReadFile:  os.ReadFile,
 		FileLimit: limit,
+		PortRange: portRange(),
 	}
 	os.Exit(Run(ctx, os.Args[1:], env))
 }
@@ -53,6 +54,14 @@ func interruptNotice(args []string) string {
 		return "fleetbench: interrupted — stopping the schedule, draining, writing the report (Ctrl-C again to quit at once)"
 	}
 	return "fleetbench: interrupted — stopping (Ctrl-C again to quit at once)"
+}
+
+// portRange is the ephemeral port range the kernel picks local ports
+// from; zero where it cannot be read (not Linux).
+func portRange() (r [2]int) {
+	b, _ := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	fmt.Sscan(string(b), &r[0], &r[1])
+	return r
 }
 
 // raiseFileLimit lifts the soft open-file limit to the hard one (each device

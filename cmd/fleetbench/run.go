@@ -66,7 +66,7 @@ func cmdRun(ctx context.Context, args []string, env Env) int {
 	}
 	res := runlib.Run(ctx, opts, runlib.Env{
 		Stdout: env.Stdout, Stderr: env.Stderr, LookupEnv: env.LookupEnv, ReadFile: env.ReadFile,
-		FileLimit: env.FileLimit, Hostname: os.Hostname, OnPhase: env.onPhase,
+		FileLimit: env.FileLimit, PortRange: env.PortRange, Hostname: os.Hostname, OnPhase: env.onPhase,
 	})
 	return exitCode(res.Outcome)
 }
