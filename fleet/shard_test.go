@@ -348,3 +348,68 @@ func TestShardInterruptedBeforeTheEpoch(t *testing.T) {
 		}
 	})
 }
+
+// Three shards of one fleet, run at once against one hub from a shared
+// epoch, together offer and deliver exactly the one-process timetable:
+// their due, sent and acknowledged add up to the scenario's, and each
+// device's messages at the hub are its round-robin share of it.
+func TestThreeShardsOfAFleetAgainstTheHub(t *testing.T) {
+	h, key := startHub(t)
+	const devices, shards = 30, 3
+	sc := smallFleet(devices, 1, 600, 2*time.Second)
+	creds := sasProvider(t, h, key)
+	recs := make([]*report.Recorder, shards)
+	fleets := make([]*Fleet, shards)
+	epoch := time.Now().Add(300 * time.Millisecond)
+	for i := range shards {
+		recs[i] = report.NewRecorder(report.RecorderConfig{})
+		f, err := New(Config{
+			Scenario: sc, Addr: h.Addr(), Recorder: recs[i], Run: 7, Credentials: creds,
+			TLS:   NewTLSConfig(TLSOptions{Roots: h.CAPool(), ServerName: "127.0.0.1"}),
+			Shard: ShardSpec{i, shards}, Epoch: epoch,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fleets[i] = f
+	}
+	phases := make([]Phases, shards)
+	errs := make([]error, shards)
+	var wg sync.WaitGroup
+	for i, f := range fleets {
+		wg.Go(func() { phases[i], errs[i] = f.Run(t.Context()) })
+	}
+	wg.Wait()
+
+	total := fleets[0].Schedule().Total()
+	var due, sent, acked, missed int64
+	for i, f := range fleets {
+		if errs[i] != nil {
+			t.Fatalf("shard %d: %v", i, errs[i])
+		}
+		if !f.Start().Equal(epoch) {
+			t.Errorf("shard %d: Start() %v, want the epoch %v", i, f.Start(), epoch)
+		}
+		if planned, _ := f.PlannedPublishStart(); phases[i].PublishStart != planned {
+			t.Errorf("shard %d: publish start %v, planned %v", i, phases[i].PublishStart, planned)
+		}
+		t.Logf("shard %d: began publishing %v after the plan", i, phases[i].PublishBegan-phases[i].PublishStart)
+		tot := recs[i].Totals()
+		due, sent, acked, missed = due+tot.Due, sent+tot.Sent, acked+tot.Acked, missed+tot.Missed
+	}
+	if total != 1200 || due != total || sent != due || acked != sent || missed != 0 {
+		t.Fatalf("shards' due %d sent %d acked %d missed %d; the scenario offers %d (want 1200), every one acknowledged", due, sent, acked, missed, total)
+	}
+	if got := h.Stats().Received; got != uint64(acked) {
+		t.Errorf("hub received %d, shards saw %d acknowledged", got, acked)
+	}
+	for i, f := range fleets {
+		lo, hi := f.Devices()
+		for p := lo; p < hi; p++ {
+			want := uint64(PerDevice(total, p, devices))
+			if got := h.Received(f.DeviceID(p)); got != want || f.Sent(p) != want {
+				t.Errorf("shard %d, device %s: hub counted %d, device sent %d; its share of the timetable is %d", i, f.DeviceID(p), got, f.Sent(p), want)
+			}
+		}
+	}
+}
