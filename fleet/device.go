@@ -18,13 +18,13 @@ import (
 // per device plus its connection (docs/design.md).
 type device struct {
 	f     *Fleet
-	slot  int // position in the fleet, 0..N-1: which messages it is dealt
+	slot  int // position in the whole fleet, 0..N-1: which messages it is dealt
 	index int // device index (identity, stamp)
 	id    string
 	shard *report.Shard
 	frame frame
 
-	k       int64  // next of this device's messages to handle (fleet message slot+k*N)
+	k       int64  // next of this device's messages to handle (fleet message slot+k*N, N the fleet's size)
 	seq     uint64 // messages written so far: sequence numbers 0..seq-1 went out
 	infl    inflight
 	expires time.Time // credential expiry from the last connect; zero: never
@@ -386,7 +386,7 @@ func (d *device) skipTooLate(now time.Duration) {
 	// Fleet messages 0..c-1 are intended before `before`; one fewer, so
 	// that rounding never passes over a message within max_lateness.
 	c := f.sched.CountBefore(before) - 1
-	k := max(PerDevice(c, d.slot, len(f.devices)), d.k+1)
+	k := max(PerDevice(c, d.slot, f.fleetSize), d.k+1)
 	d.shard.Missed(int(k - d.k))
 	d.k = k
 }

@@ -133,35 +133,39 @@ func TestUnansweredMessagesAreUnackedNotFailed(t *testing.T) {
 
 // A pacer far behind jumps to its first message within max_lateness of
 // now: every message it passes over is more than max_lateness behind, and
-// it stays on its own stride.
+// it stays on its own stride, over the whole fleet's messages or one
+// shard's (positions 2..4 of 7: q counts the shard's messages).
 func TestPacerSkipsOnlyWhatIsTooLate(t *testing.T) {
 	sc := smallFleet(7, 0, 1000, 10*time.Second)
-	f := &Fleet{sc: sc, sched: NewSchedule(sc.Publish, sc.Duration)}
-	f.pubStart.Store(0)
-	for _, c := range []struct {
-		now           time.Duration
-		m, first, str int64
-	}{
-		{5 * time.Second, 100, 1, 3},       // 2.9 s behind: jumps
-		{5 * time.Second, 4, 1, 3},         // from the very start
-		{5 * time.Second, 2999, 2, 3},      // at the boundary already: stays
-		{9 * time.Second, 0, 0, 1},         // one pacer
-		{2 * time.Second, 12, 0, 4},        // nothing is too late yet: stays
-		{5500 * time.Millisecond, 7, 7, 8}, // fractional boundary
-	} {
-		next := f.firstNotTooLate(c.now, c.m, c.first, c.str)
-		late := c.now - sc.Publish.MaxLateness
-		if next < c.m || (next-c.first)%c.str != 0 {
-			t.Errorf("%+v: next %d, want >= m on the pacer's stride", c, next)
-			continue
-		}
-		if next > c.m {
-			if at, _ := f.sched.TimeOf(next - c.str); at >= late {
-				t.Errorf("%+v: next %d passes over message %d at %v, not more than max_lateness behind %v", c, next, next-c.str, at, c.now)
+	for _, deal := range []dealing{{lo: 0, size: 7, n: 7}, {lo: 2, size: 3, n: 7}} {
+		f := &Fleet{sc: sc, sched: NewSchedule(sc.Publish, sc.Duration), deal: deal}
+		f.pubStart.Store(0)
+		timeOf := func(q int64) (time.Duration, bool) { return f.sched.TimeOf(deal.message(q)) }
+		for _, c := range []struct {
+			now           time.Duration
+			m, first, str int64
+		}{
+			{5 * time.Second, 100, 1, 3},       // 2.9 s behind: jumps
+			{5 * time.Second, 4, 1, 3},         // from the very start
+			{5 * time.Second, 2999, 2, 3},      // at the whole fleet's boundary already: stays
+			{9 * time.Second, 0, 0, 1},         // one pacer
+			{2 * time.Second, 12, 0, 4},        // nothing is too late yet: stays
+			{5500 * time.Millisecond, 7, 7, 8}, // fractional boundary
+		} {
+			next := f.firstNotTooLate(c.now, c.m, c.first, c.str)
+			late := c.now - sc.Publish.MaxLateness
+			if next < c.m || (next-c.first)%c.str != 0 {
+				t.Errorf("%+v %+v: next %d, want >= m on the pacer's stride", deal, c, next)
+				continue
 			}
-		}
-		if at, ok := f.sched.TimeOf(next + c.str); ok && at < late {
-			t.Errorf("%+v: next %d stops short: message %d at %v is still too late", c, next, next+c.str, at)
+			if next > c.m {
+				if at, _ := timeOf(next - c.str); at >= late {
+					t.Errorf("%+v %+v: next %d passes over message %d at %v, not more than max_lateness behind %v", deal, c, next, next-c.str, at, c.now)
+				}
+			}
+			if at, ok := timeOf(next + c.str); ok && at < late {
+				t.Errorf("%+v %+v: next %d stops short: message %d at %v is still too late", deal, c, next, next+c.str, at)
+			}
 		}
 	}
 }

@@ -47,6 +47,16 @@ type Config struct {
 	// devices by scenario.RouteOf, each with a copy of TLS that verifies its
 	// own ServerName (scenario.Target.Endpoints).
 	Endpoints []scenario.Endpoint
+	// Shard, when its Count is above 1, makes this fleet one shard of the
+	// scenario's fleet: it creates and connects only the devices of
+	// ShardRange, at their fleet-wide times, and sends only their messages
+	// of the fleet-wide timetable, each at its fleet-wide intended time.
+	Shard ShardSpec
+	// Epoch is the run's time origin, shared by every shard: Run waits for
+	// it, Start returns it, the connect ramp counts from it and the publish
+	// phase starts at PlannedPublishStart(Scenario, Epoch). Zero: the run
+	// starts when Run is called.
+	Epoch time.Time
 }
 
 // Phase is a stage of a run.
@@ -66,20 +76,33 @@ var ErrTargetUnreachable = errors.New("target unreachable")
 
 // Fleet runs one scenario's devices. Create with New, run once with Run.
 type Fleet struct {
-	sc        *scenario.Scenario
-	addr      string
-	tls       *tls.Config
-	routes    routes // endpoints and source addresses, by device index
-	creds     credential.Provider
-	cert      func(index int, deviceID string) (*tls.Certificate, error)
-	rec       *report.Recorder
-	log       *slog.Logger
-	onPhase   func(Phase)
-	precise   bool // pacers send at intended times, not on a 1 ms grid (publish.pacing)
-	pacers    int  // tests: this many pacers instead of pacerCount's choice
-	sched     *Schedule
-	devices   []device
-	start     time.Time // time zero of the run (monotonic)
+	sc      *scenario.Scenario
+	addr    string
+	tls     *tls.Config
+	routes  routes // endpoints and source addresses, by device index
+	creds   credential.Provider
+	cert    func(index int, deviceID string) (*tls.Certificate, error)
+	rec     *report.Recorder
+	log     *slog.Logger
+	onPhase func(Phase)
+	precise bool // pacers send at intended times, not on a 1 ms grid (publish.pacing)
+	pacers  int  // tests: this many pacers instead of pacerCount's choice
+	// tests: pacers sleep with time.Sleep, for testing/synctest's clock
+	plainSleep bool
+	// tests: replaces connect (the dial and the session) in the ramp
+	connectHook func(ctx context.Context, d *device) error
+	sched       *Schedule
+	devices     []device // this shard's devices: fleet positions lo, lo+1, ...
+	shard       ShardSpec
+	lo          int     // fleet position of devices[0]
+	fleetSize   int     // devices in the whole fleet: the round-robin modulus
+	deal        dealing // which of the timetable's messages are this shard's
+	origin      time.Time
+	// planned is the publish phase's start as an offset from start, fixed
+	// in advance (PlannedPublishStart) in a coordinated run: a shard, or a
+	// run given an epoch; -1: the phase starts when the connect ramp ends.
+	planned   time.Duration
+	start     time.Time // time zero of the run (monotonic): the epoch
 	startWall int64     // the same instant in Unix ns, for stamps
 
 	// Phase state, read by every device on every wake-up; written rarely.
@@ -117,6 +140,9 @@ type Fleet struct {
 // (so that nothing is allocated per message later) but connects nothing.
 func New(cfg Config) (*Fleet, error) {
 	sc := cfg.Scenario
+	if err := checkShard(cfg.Shard, sc.Devices.Count); err != nil {
+		return nil, err
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
@@ -125,7 +151,14 @@ func New(cfg Config) (*Fleet, error) {
 		onPhase: cfg.OnPhase, cert: cfg.ClientCert, precise: sc.Publish.Pacing != scenario.PacingEfficient,
 		sched:  NewSchedule(sc.Publish, sc.Duration),
 		sem:    semaphore.NewWeighted(int64(sc.Connect.MaxInFlight)),
-		idSeed: maphash.MakeSeed(), owners: make(map[uint64]int32, sc.Devices.Count),
+		idSeed: maphash.MakeSeed(), shard: cfg.Shard, fleetSize: sc.Devices.Count,
+		origin: cfg.Epoch, planned: -1,
+	}
+	lo, hi := ShardRange(sc.Devices.Count, cfg.Shard.Index, cfg.Shard.Count)
+	f.lo, f.deal = lo, dealing{lo: int64(lo), size: int64(hi - lo), n: int64(sc.Devices.Count)}
+	f.owners = make(map[uint64]int32, hi-lo)
+	if !cfg.Shard.Whole() || !cfg.Epoch.IsZero() {
+		f.planned = plannedPublishOffset(sc)
 	}
 	f.pubStart.Store(-1)
 	f.pubEnd.Store(-1)
@@ -142,10 +175,10 @@ func New(cfg Config) (*Fleet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devices.id: %w", err)
 	}
-	f.devices = make([]device, sc.Devices.Count)
+	f.devices = make([]device, hi-lo)
 	for i := range f.devices {
 		d := &f.devices[i]
-		d.f, d.slot, d.index = f, i, sc.Devices.FirstIndex+i
+		d.f, d.slot, d.index = f, lo+i, sc.Devices.FirstIndex+lo+i
 		d.id = string(expandSegments(nil, idt, "", d.index))
 		d.shard = cfg.Recorder.Shard(i)
 		d.frame = ft.frame(d.id, d.index)
@@ -156,18 +189,35 @@ func New(cfg Config) (*Fleet, error) {
 // Schedule is the fleet's publish timetable.
 func (f *Fleet) Schedule() *Schedule { return f.sched }
 
-// DeviceID returns the id of the device in slot (0 ≤ slot < count).
-func (f *Fleet) DeviceID(slot int) string { return f.devices[slot].id }
+// DeviceID returns the id of the device at fleet position slot, one of
+// this shard's (Devices: lo ≤ slot < hi; the whole fleet: 0 ≤ slot <
+// devices.count). Position p is device index devices.first_index + p.
+func (f *Fleet) DeviceID(slot int) string { return f.devices[slot-f.lo].id }
 
-// Sent returns how many messages the device in slot wrote: its sequence
-// numbers 0..Sent-1 went out. Call after Run returns.
-func (f *Fleet) Sent(slot int) uint64 { return f.devices[slot].seq }
+// Sent returns how many messages the device at fleet position slot (one of
+// this shard's) wrote: its sequence numbers 0..Sent-1 went out. Call after
+// Run returns.
+func (f *Fleet) Sent(slot int) uint64 { return f.devices[slot-f.lo].seq }
+
+// Shard is which part of the scenario's fleet this fleet runs.
+func (f *Fleet) Shard() ShardSpec { return f.shard }
+
+// Devices returns the fleet positions [lo, hi) of this shard's devices (the
+// whole fleet: 0, devices.count).
+func (f *Fleet) Devices() (lo, hi int) { return f.lo, f.lo + len(f.devices) }
+
+// PlannedPublishStart returns the publish phase's planned start as an offset
+// from Start, and false in a run that starts publishing when its connect
+// ramp ends (neither a shard nor given an epoch).
+func (f *Fleet) PlannedPublishStart() (time.Duration, bool) { return f.planned, f.planned >= 0 }
 
 // Connected returns how many devices have connected at least once. Safe
 // for concurrent use.
 func (f *Fleet) Connected() int { return int(f.connected.Load()) }
 
-// Start is the run's time zero; report offsets are measured from it.
+// Start is the run's time zero, the epoch when one was given; report
+// offsets are measured from it, so the offsets of every shard of a run
+// align. Set when Run is called.
 func (f *Fleet) Start() time.Time { return f.start }
 
 func (f *Fleet) since() time.Duration { return time.Since(f.start) }
@@ -180,7 +230,7 @@ func (f *Fleet) messageTime(slot int, k int64) (time.Duration, bool) {
 	if ps < 0 {
 		return 0, false
 	}
-	t, ok := f.sched.TimeOf(int64(slot) + k*int64(len(f.devices)))
+	t, ok := f.sched.TimeOf(int64(slot) + k*int64(f.fleetSize))
 	if !ok {
 		return 0, false
 	}
@@ -193,8 +243,20 @@ func (f *Fleet) messageTime(slot int, k int64) (time.Duration, bool) {
 
 // Phases reports when each phase started and ended, as offsets from Start.
 type Phases struct {
-	ConnectEnd, PublishStart, PublishEnd, DrainEnd time.Duration
-	Interrupted                                    bool
+	// ConnectEnd is when the connect ramp ended: every device had its
+	// connect attempt. In a coordinated run it may come after PublishStart.
+	ConnectEnd time.Duration
+	// PublishStart is the instant the timetable counts from: message m is
+	// intended at PublishStart + Schedule.TimeOf(m). In a coordinated run
+	// it is the planned start, the same in every shard.
+	PublishStart time.Duration
+	// PublishBegan is when this process actually began the publish phase:
+	// PublishStart in a one-process run, a little after it in a
+	// coordinated one (PublishBegan − PublishStart is how late this shard
+	// began, the input to the publish-start spread across shards).
+	PublishBegan         time.Duration
+	PublishEnd, DrainEnd time.Duration
+	Interrupted          bool
 }
 
 // Run connects the fleet, publishes for the scenario's duration, drains
@@ -206,20 +268,50 @@ type Phases struct {
 // drained, and Run returns the phases so far with ctx's error. Everything
 // measured stays in the Recorder either way. Run also ticks the Recorder's
 // time series while it runs.
+//
+// Given an epoch (Config.Epoch), Run first waits for it, recording
+// nothing; device d (fleet position) is due to connect at epoch +
+// d/connect.rate. In a coordinated run (a shard, or given an epoch) the
+// publish phase starts at PlannedPublishStart, whether or not this shard's
+// ramp has ended by then (its late devices join as they connect);
+// otherwise it starts when the ramp ends.
 func (f *Fleet) Run(ctx context.Context) (Phases, error) {
 	var ph Phases
-	f.start = time.Now()
+	now := time.Now()
+	f.start = now
+	if !f.origin.IsZero() {
+		f.start = now.Add(f.origin.Sub(now)) // the epoch, on this process's monotonic clock
+	}
 	f.startWall = f.start.UnixNano()
 	f.runCtx, f.cancelRun = context.WithCancel(context.Background())
 	defer f.cancelRun()
+	if err := sleepUntil(ctx, f.start); err != nil {
+		ph.Interrupted = true
+		f.phase(PhaseDone)
+		return ph, err
+	}
 	tickDone := f.tick()
 	defer tickDone()
 
-	// Connect ramp.
+	// Connect ramp, beside the publish phase when that starts as planned.
 	f.phase(PhaseConnect)
-	f.connectAll(ctx)
-	ph.ConnectEnd = f.since()
+	rampCtx, cancelRamp := context.WithCancel(ctx)
+	defer cancelRamp()
+	rampDone := make(chan struct{})
+	var rampEnd time.Duration
+	go func() {
+		defer close(rampDone)
+		f.connectAll(rampCtx)
+		rampEnd = f.since()
+	}()
+	endRamp := func() {
+		cancelRamp()
+		<-rampDone
+		ph.ConnectEnd = rampEnd
+	}
+	f.awaitPublish(ctx, rampDone)
 	if p := f.abort.Load(); p != nil {
+		endRamp()
 		f.stop()
 		f.phase(PhaseDone)
 		return ph, *p
@@ -228,7 +320,11 @@ func (f *Fleet) Run(ctx context.Context) (Phases, error) {
 	// Publish.
 	if ctx.Err() == nil {
 		f.phase(PhasePublish)
-		ph.PublishStart = f.since()
+		ph.PublishBegan = f.since()
+		ph.PublishStart = ph.PublishBegan
+		if f.planned >= 0 {
+			ph.PublishStart = f.planned
+		}
 		f.pubEnd.Store(int64(ph.PublishStart + f.sched.Duration()))
 		f.rec.SetPublishEnd(ph.PublishStart + f.sched.Duration())
 		f.pubStart.Store(int64(ph.PublishStart))
@@ -237,12 +333,12 @@ func (f *Fleet) Run(ctx context.Context) (Phases, error) {
 		for i, n := 0, f.pacerCount(); i < n; i++ {
 			pacers.Go(func() { f.pace(int64(i), int64(n)) })
 		}
-		t := time.NewTimer(f.sched.Duration())
+		t := time.NewTimer(time.Until(f.start.Add(ph.PublishStart + f.sched.Duration())))
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			now := f.since()
+			now := max(f.since(), ph.PublishStart)
 			f.pubEnd.Store(int64(now))
 			f.rec.SetPublishEnd(now)
 			f.wakeAll()
@@ -259,7 +355,8 @@ func (f *Fleet) Run(ctx context.Context) (Phases, error) {
 		// bounds this wait.
 		pacers.Wait()
 	} else {
-		ph.PublishStart, ph.PublishEnd = ph.ConnectEnd, ph.ConnectEnd
+		now := f.since()
+		ph.PublishStart, ph.PublishBegan, ph.PublishEnd = now, now, now
 		f.sendEnd.Store(int64(ph.PublishEnd + f.sc.Drain))
 	}
 
@@ -267,6 +364,7 @@ func (f *Fleet) Run(ctx context.Context) (Phases, error) {
 	f.phase(PhaseDrain)
 	f.drain(time.Duration(f.sendEnd.Load())-f.since(), f.dueBy(ph))
 	ph.DrainEnd = f.since()
+	endRamp() // a shard's ramp still going at the drain's end stops here
 	f.stop()
 	f.phase(PhaseDone)
 	f.accountUnsent(ph)
@@ -274,7 +372,71 @@ func (f *Fleet) Run(ctx context.Context) (Phases, error) {
 		ph.Interrupted = true
 		return ph, ctx.Err()
 	}
+	if p := f.abort.Load(); p != nil { // a shard's ramp failed after the planned start
+		return ph, *p
+	}
 	return ph, nil
+}
+
+// awaitPublish waits until the publish phase may start: the end of the
+// connect ramp, or in a coordinated run the planned instant (even when this
+// shard's ramp ended earlier, or has not yet). It returns early when ctx is
+// done or the ramp gave up on an unreachable target.
+func (f *Fleet) awaitPublish(ctx context.Context, rampDone <-chan struct{}) {
+	if f.planned < 0 {
+		<-rampDone // it ends early on ctx too
+		return
+	}
+	at := f.start.Add(f.planned)
+	// A timer wakes up to a millisecond late; wake a little early and
+	// sleep the rest precisely, so that shards begin together.
+	t := time.NewTimer(time.Until(at) - 2*time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if rest := time.Until(at); rest > 0 {
+				sleep, cleanup := f.newSleeper()
+				sleep(rest)
+				cleanup()
+			}
+			return
+		case <-ctx.Done():
+			return
+		case <-rampDone:
+			if f.abort.Load() != nil {
+				return
+			}
+			rampDone = nil // ended early: wait for the plan
+		}
+	}
+}
+
+// newSleeper is the pacers' sleep: precise (newPreciseSleeper), or
+// time.Sleep where a test asks for it (testing/synctest's clock does not
+// drive a timerfd).
+func (f *Fleet) newSleeper() (func(time.Duration), func()) {
+	if f.plainSleep {
+		return time.Sleep, func() {}
+	}
+	return newPreciseSleeper()
+}
+
+// sleepUntil waits until at, or until ctx is done (then it returns ctx's
+// error).
+func sleepUntil(ctx context.Context, at time.Time) error {
+	wait := time.Until(at)
+	if wait <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (f *Fleet) phase(p Phase) {
@@ -307,7 +469,8 @@ func (f *Fleet) tick() func() {
 }
 
 // connectAll opens every device's connection at the configured rate, from
-// absolute times (device i is due at i/rate), with at most
+// absolute times (the device at fleet position p is due at p/rate from
+// Start, in a shard as in a one-process run), with at most
 // connect.max_in_flight in progress.
 //
 // The connects run on a pool of connector goroutines, started as the ramp
@@ -317,9 +480,13 @@ func (f *Fleet) tick() func() {
 // connect.
 func (f *Fleet) connectAll(ctx context.Context) {
 	threshold := int64(min(len(f.devices), 10))
+	connect := f.connect
+	if f.connectHook != nil {
+		connect = f.connectHook
+	}
 	connectOne := func(d *device) {
 		defer f.sem.Release(1)
-		if err := f.connect(ctx, d); err != nil {
+		if err := connect(ctx, d); err != nil {
 			if n := f.failed.Add(1); n >= threshold && f.connected.Load() == 0 {
 				e := fmt.Errorf("%w: %s", ErrTargetUnreachable, describe(err, f.addr))
 				f.abort.CompareAndSwap(nil, &e)
@@ -338,7 +505,7 @@ func (f *Fleet) connectAll(ctx context.Context) {
 	defer timer.Stop()
 	perDevice := float64(time.Second) / f.sc.Connect.Rate
 	for i := range f.devices {
-		at := f.start.Add(time.Duration(float64(i) * perDevice))
+		at := f.start.Add(time.Duration(float64(f.lo+i) * perDevice))
 		if wait := time.Until(at); wait > 0 {
 			timer.Reset(wait)
 			select {
@@ -498,24 +665,27 @@ func (f *Fleet) stop() {
 	}
 }
 
-// dueBy returns how many messages fell due in the publish phase of ph.
+// dueBy returns how many of this shard's messages fell due in the publish
+// phase of ph (the whole fleet's, for the whole fleet).
 func (f *Fleet) dueBy(ph Phases) int64 {
 	if ph.PublishEnd <= ph.PublishStart {
 		return 0
 	}
-	return f.sched.CountBefore(ph.PublishEnd - ph.PublishStart)
+	return f.deal.count(f.sched.CountBefore(ph.PublishEnd - ph.PublishStart))
 }
 
 // accountUnsent counts the messages that fell due but were never handled
 // (their device was disconnected, or the run ended first) as missed, so that
 // due = sent + missed holds exactly.
 func (f *Fleet) accountUnsent(ph Phases) {
-	total := f.dueBy(ph)
-	n := len(f.devices)
+	var total int64 // fleet messages due
+	if ph.PublishEnd > ph.PublishStart {
+		total = f.sched.CountBefore(ph.PublishEnd - ph.PublishStart)
+	}
 	var due int64
 	for i := range f.devices {
 		d := &f.devices[i]
-		mine := PerDevice(total, i, n)
+		mine := PerDevice(total, d.slot, f.fleetSize)
 		due += mine
 		if rest := mine - d.k; rest > 0 {
 			d.shard.Missed(int(rest))
@@ -524,7 +694,7 @@ func (f *Fleet) accountUnsent(ph Phases) {
 	f.addDue(due)
 }
 
-// recordDue counts the messages that fell due by now (from the schedule:
+// recordDue counts this shard's messages that fell due by now (from the schedule:
 // exact, and no cost per message), so that the time series shows the
 // offered load interval by interval.
 func (f *Fleet) recordDue(now time.Duration) {
@@ -533,7 +703,7 @@ func (f *Fleet) recordDue(now time.Duration) {
 		return
 	}
 	end := min(now, time.Duration(f.pubEnd.Load()))
-	f.addDue(f.sched.CountBefore(end - time.Duration(ps)))
+	f.addDue(f.deal.count(f.sched.CountBefore(end - time.Duration(ps))))
 }
 
 // addDue raises the due count recorded so far to total.

@@ -27,13 +27,17 @@ func (f *Fleet) pacerCount() int {
 	if f.pacers > 0 {
 		return f.pacers
 	}
-	n := int(math.Ceil(f.sched.PeakRate() / ratePerPacer))
+	share := float64(len(f.devices)) / float64(f.fleetSize) // a shard sends its devices' share
+	n := int(math.Ceil(f.sched.PeakRate() * share / ratePerPacer))
 	return max(1, min(n, runtime.GOMAXPROCS(0), len(f.devices)))
 }
 
-// pace is one of stride pacers: it walks fleet messages first,
-// first+stride, first+2·stride, ... (in time order; message m belongs to
-// the device in slot m mod N), sleeps until each is due and sends it on
+// pace is one of stride pacers: it walks this shard's messages first,
+// first+stride, first+2·stride, ... (in time order; the shard's q-th
+// message is fleet message f.deal.message(q), which belongs to the device
+// at fleet position m mod N; for the whole fleet q = m), reaching each in
+// one step without visiting other shards' messages, sleeps until each is
+// due and sends it on
 // its device's connection itself (device.paceSend), from this goroutine:
 // no device goroutine wakes to publish. It exists because Go's runtime
 // timers, and so read deadlines, fire up to a millisecond late (the
@@ -49,15 +53,15 @@ func (f *Fleet) pacerCount() int {
 // never waits for a socket), so one stalled device cannot delay another's
 // schedule.
 func (f *Fleet) pace(first, stride int64) {
-	sleep, cleanup := newPreciseSleeper()
+	sleep, cleanup := f.newSleeper()
 	defer cleanup()
 	var window time.Duration
 	if !f.precise {
 		window = efficientWindow
 	}
 	start := time.Duration(f.pubStart.Load())
-	n := int64(len(f.devices))
-	for m := first; ; m += stride {
+	for q := first; ; q += stride {
+		m := f.deal.message(q)
 		t, ok := f.sched.TimeOf(m)
 		if !ok {
 			return
@@ -86,25 +90,26 @@ func (f *Fleet) pace(first, stride int64) {
 			// every message before next is past max_lateness, so its
 			// device skips it (counts it missed) without this pacer
 			// visiting each one.
-			if next := f.firstNotTooLate(now, m, first, stride); next > m {
-				m = next - stride
+			if next := f.firstNotTooLate(now, q, first, stride); next > q {
+				q = next - stride
 				continue
 			}
 		}
-		f.devices[m%n].paceSend()
+		f.devices[f.deal.device(m)].paceSend()
 	}
 }
 
-// firstNotTooLate returns, for a pacer walking messages first,
-// first+stride, ... and at message m at now, the first of its messages
-// from m on that is not more than max_lateness behind now. It is
+// firstNotTooLate returns, for a pacer walking the shard's messages first,
+// first+stride, ... and at its message q at now, the first of its messages
+// from q on that is not more than max_lateness behind now. It is
 // conservative by one message, so it never passes over one that could
 // still be sent.
-func (f *Fleet) firstNotTooLate(now time.Duration, m, first, stride int64) int64 {
+func (f *Fleet) firstNotTooLate(now time.Duration, q, first, stride int64) int64 {
 	late := now - time.Duration(f.pubStart.Load()) - f.sc.Publish.MaxLateness
-	c := f.sched.CountBefore(late) - 1 // messages 0..c-1 are more than max_lateness behind
-	if c <= m {
-		return m
+	c := f.sched.CountBefore(late) - 1 // fleet messages 0..c-1 are more than max_lateness behind
+	c = f.deal.count(c)                // and so are the shard's messages 0..c-1
+	if c <= q {
+		return q
 	}
-	return c + ((first-c)%stride+stride)%stride // the first m' >= c with m' ≡ first (mod stride)
+	return c + ((first-c)%stride+stride)%stride // the first q' >= c with q' ≡ first (mod stride)
 }
