@@ -214,13 +214,21 @@ type statusError struct {
 
 func (e *statusError) Error() string { return e.msg }
 
-// transient reports whether a failed request may succeed if repeated.
+// transient reports whether a failed request may succeed if repeated: an
+// answer of 5xx or 429, or none at all, unless the coordinator's
+// certificate was refused (no retry will change that) or the context
+// ended.
 func transient(err error) bool {
-	var se *statusError
-	if errors.As(err, &se) {
+	if se, ok := errors.AsType[*statusError](err); ok {
 		return se.status >= 500 || se.status == http.StatusTooManyRequests
 	}
-	return true // no answer at all
+	if _, ok := errors.AsType[*tls.CertificateVerificationError](err); ok {
+		return false
+	}
+	if _, ok := errors.AsType[tls.RecordHeaderError](err); ok {
+		return false // not TLS at the other end
+	}
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 func (c *Client) once(ctx context.Context, method, path string, payload []byte, out any) error {

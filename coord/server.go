@@ -28,11 +28,11 @@ const defaultPollTimeout = 20 * time.Second
 
 // ServerConfig configures the coordinator's side of the channel.
 type ServerConfig struct {
-	Addr            string      // listen address, e.g. "127.0.0.1:0" or ":7443"
-	TLS             *tls.Config // nil: plain HTTP (then the token crosses the network in clear)
-	Token           string      // the run's token; at least 16 characters (NewToken makes one)
-	Shards          int         // shards in the fleet, >= 1
-	ScenarioSHA256  string      // a shard with another scenario is refused (409)
+	Addr           string      // listen address, e.g. "127.0.0.1:0" or ":7443"
+	TLS            *tls.Config // nil: plain HTTP (then the token crosses the network in clear)
+	Token          string      // the run's token; at least 16 characters (NewToken makes one)
+	Shards         int         // shards in the fleet, >= 1
+	ScenarioSHA256 string      // a shard with another scenario is refused (409)
 	// RegisterTimeout is how long WaitRegistered waits for every shard
 	// (0: until its context ends).
 	RegisterTimeout time.Duration
