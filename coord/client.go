@@ -82,7 +82,7 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	}
 	if err := c.measureClock(ctx); err != nil {
 		c.Close()
-		return nil, err
+		return nil, fmt.Errorf("register shard %d/%d: %w", cfg.Register.Index, cfg.Register.Count, err)
 	}
 	req := registerRequest{Register: cfg.Register, ClockOffsetNs: int64(c.offset), RTTNs: int64(c.rtt)}
 	if err := c.call(ctx, http.MethodPost, "/v1/register", req, nil); err != nil {
@@ -99,7 +99,7 @@ func (c *Client) measureClock(ctx context.Context) error {
 		var rep clockReply
 		sent := c.now()
 		if err := c.call(ctx, http.MethodPost, "/v1/clock", nil, &rep); err != nil {
-			return fmt.Errorf("measure clock offset: %w", err)
+			return err
 		}
 		received := c.now()
 		samples = append(samples, clockSample{sent: sent, coord: time.Unix(0, rep.CoordinatorUnixNs), received: received})
