@@ -1,6 +1,7 @@
 package coord
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -8,6 +9,15 @@ import (
 )
 
 func prog(idx int, seq int64) Progress { return Progress{Index: idx, Seq: seq} }
+
+// seqs names each Progress as "shard#seq".
+func seqs(ps []Progress) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = fmt.Sprintf("%d#%d", p.Index, p.Seq)
+	}
+	return out
+}
 
 // drain reads everything q has queued (the pump must be idle after).
 func drain(q *updateQueue) []Progress {
@@ -29,15 +39,15 @@ func TestUpdateQueueDropsOnlySupersededProgress(t *testing.T) {
 		defer q.close()
 		q.push(prog(0, 1))
 		synctest.Wait() // the pump holds 0#1, blocked on the reader
-		q.push(prog(1, 1))
 		q.push(prog(0, 2))
-		q.push(prog(1, 2)) // queue full: 1#1 0#2 1#2
-		q.push(prog(0, 3)) // drops shard 0's own oldest (0#2)
-		q.push(prog(2, 1)) // shard 2 has none queued: drops 1#1, superseded by 1#2
+		q.push(prog(1, 1))
+		q.push(prog(1, 2)) // queue full: 0#2 1#1 1#2
+		q.push(prog(2, 1)) // shard 2 has none queued: drops 1#1, superseded by 1#2, not 0#2 (shard 0's newest)
+		q.push(prog(1, 3)) // drops shard 1's own oldest queued (1#2)
 		got := drain(q)
-		want := []Progress{prog(0, 1), prog(1, 2), prog(0, 3), prog(2, 1)}
+		want := []Progress{prog(0, 1), prog(0, 2), prog(2, 1), prog(1, 3)}
 		if !slices.EqualFunc(got, want, func(a, b Progress) bool { return a.Index == b.Index && a.Seq == b.Seq }) {
-			t.Fatalf("delivered %v, want %v", got, want)
+			t.Fatalf("delivered %v, want %v", seqs(got), seqs(want))
 		}
 		if q.dropped != 2 {
 			t.Fatalf("dropped %d, want 2", q.dropped)
