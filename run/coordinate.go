@@ -359,6 +359,7 @@ func (r *runner) finishMerged(o CoordinateOptions, finals map[int]*report.Summar
 	}
 	s.Notes = append(s.Notes, clockNotes(s, byIndex)...)
 	if r.hub != nil {
+		s.Run.Target, s.Run.TargetKind = r.addr, sc.Target.Kind
 		hs := r.hub.Stats()
 		s.Hub = &report.HubStats{Received: int64(hs.Received), Dropped: int64(hs.InflightDropped),
 			Refused: int64(hs.Refused), Denied: int64(hs.DeniedPublish)}
