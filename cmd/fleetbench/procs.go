@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -35,7 +34,6 @@ func launchShards(exe, scenarioFile string, userSets []string, token string, spe
 		}
 	}
 	p := &shardProcs{exited: make([]atomic.Bool, spec.Count)}
-	var errMu sync.Mutex
 	for i := range spec.Count {
 		args := []string{"run", scenarioFile, "--shard", fmt.Sprintf("%d/%d", i, spec.Count), "--coordinator", spec.URL,
 			"--out", spec.Dir(i), "--progress", "0", "--scenario-sha256", spec.ScenarioSHA256}
@@ -45,7 +43,7 @@ func launchShards(exe, scenarioFile string, userSets []string, token string, spe
 		cmd := exec.Command(exe, args...)
 		cmd.Env = append(append(os.Environ(), "FLEETBENCH_RUN_TOKEN="+token), spec.Env...)
 		cmd.Stdout = io.Discard // each shard's text summary: the merged one is printed here
-		cmd.Stderr = &prefixWriter{prefix: "[shard " + strconv.Itoa(i) + "] ", w: env.Stderr, mu: &errMu}
+		cmd.Stderr = &prefixWriter{prefix: "[shard " + strconv.Itoa(i) + "] ", w: env.Stderr}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		if err := cmd.Start(); err != nil {
 			p.Terminate()
@@ -83,12 +81,12 @@ func (p *shardProcs) PIDs() []int {
 	return out
 }
 
-// prefixWriter writes each whole line with a prefix onto w, lines of
-// several writers never interleaved (they share mu).
+// prefixWriter writes each whole line with a prefix onto w in one Write
+// (w is a lockedWriter shared with the coordinator, so lines never
+// interleave).
 type prefixWriter struct {
 	prefix string
 	w      io.Writer
-	mu     *sync.Mutex
 	buf    []byte
 }
 
@@ -99,12 +97,21 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 		if i < 0 {
 			return len(b), nil
 		}
-		p.mu.Lock()
-		bw := bufio.NewWriter(p.w)
-		bw.WriteString(p.prefix)
-		bw.Write(p.buf[:i+1])
-		bw.Flush()
-		p.mu.Unlock()
+		line := append([]byte(p.prefix), p.buf[:i+1]...)
+		_, _ = p.w.Write(line)
 		p.buf = p.buf[i+1:]
 	}
+}
+
+// lockedWriter serialises the writes of several goroutines and processes'
+// copiers onto one writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }

@@ -67,6 +67,7 @@ func (f *shardFlags) run(ctx context.Context, opts runlib.Options, env Env) int 
 		fmt.Fprintln(env.Stderr, "fleetbench run:", msg)
 		return ExitUsage
 	}
+	env.Stderr = &lockedWriter{w: env.Stderr} // shared by the coordinator's goroutines and its shards' copiers
 	renv := runlib.Env{Stdout: env.Stdout, Stderr: env.Stderr, LookupEnv: env.LookupEnv, ReadFile: env.ReadFile,
 		FileLimit: env.FileLimit, PortRange: env.PortRange, Hostname: os.Hostname, OnPhase: env.onPhase}
 	switch {
