@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -192,22 +193,12 @@ func TestProcsShardKilledIsPartial(t *testing.T) {
 	env.onShards = func(p []int) { pids = p }
 	env.onPhase = nil
 	out := filepath.Join(t.TempDir(), "run")
-	done := make(chan result, 1)
-	go func() {
-		done <- run(t, context.Background(), env, "run", file, "--procs", "3", "--out", out, "--progress", "0",
-			"--set", "target.port="+port, "--set", "target.tls.ca_file="+ca, "--set", "auth.hub_host="+host, "--set", "publish.stages[0].duration=8s")
-	}()
-	// Kill shard 1 once it has written its first progress: its run
-	// directory's scenario is there from the start, the coordinator's
-	// stderr is not observable here, so wait for the shard's own files.
-	deadline := time.Now().Add(60 * time.Second)
-	for len(pids) == 0 || !exists(filepath.Join(out, "shards", "1", "scenario.yaml")) {
-		if time.Now().After(deadline) {
-			t.Fatal("shard 1 never started")
-		}
-		time.Sleep(50 * time.Millisecond)
+	errb, done := startRun(context.Background(), env, "run", file, "--procs", "3", "--out", out, "--progress", "1s",
+		"--set", "target.port="+port, "--set", "target.tls.ca_file="+ca, "--set", "auth.hub_host="+host, "--set", "publish.stages[0].duration=8s")
+	waitPublishing(t, errb, done)
+	if len(pids) != 3 {
+		t.Fatalf("shard pids %v", pids)
 	}
-	time.Sleep(3 * time.Second) // into the publish phase (not synchronisation: any moment of the run will do)
 	syscall.Kill(pids[1], syscall.SIGKILL)
 	r := <-done
 	if r.code != ExitPartial {
@@ -236,19 +227,9 @@ func TestProcsInterruptWritesMergedReport(t *testing.T) {
 	env := shardedEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	out := filepath.Join(t.TempDir(), "run")
-	done := make(chan result, 1)
-	go func() {
-		done <- run(t, ctx, env, "run", file, "--procs", "2", "--out", out, "--progress", "0",
-			"--set", "devices.count=20", "--set", "connect.rate=100/s", "--set", "publish.stages[0].duration=60s", "--set", "publish.stages[0].rate=50/s")
-	}()
-	deadline := time.Now().Add(60 * time.Second)
-	for !exists(filepath.Join(out, "shards", "1", "scenario.yaml")) || !exists(filepath.Join(out, "shards", "0", "scenario.yaml")) {
-		if time.Now().After(deadline) {
-			t.Fatal("shards never started")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	time.Sleep(3 * time.Second)
+	errb, done := startRun(ctx, env, "run", file, "--procs", "2", "--out", out, "--progress", "1s",
+		"--set", "devices.count=20", "--set", "connect.rate=100/s", "--set", "publish.stages[0].duration=60s", "--set", "publish.stages[0].rate=50/s")
+	waitPublishing(t, errb, done)
 	cancel()
 	r := <-done
 	if r.code != ExitInterrupted {
@@ -281,6 +262,50 @@ func TestProcsEmbeddedQuickstart(t *testing.T) {
 	if m.Run.TargetKind != "embedded" {
 		t.Errorf("target kind %q, want embedded", m.Run.TargetKind)
 	}
+}
+
+// startRun runs a command line in the background with its stderr kept
+// where the test can watch it, and returns the result when done.
+func startRun(ctx context.Context, env Env, args ...string) (*syncBuffer, <-chan result) {
+	errb, out := &syncBuffer{}, &syncBuffer{}
+	env.Stdout, env.Stderr, env.ReadFile = out, errb, os.ReadFile
+	done := make(chan result, 1)
+	go func() {
+		code := Run(ctx, args, env)
+		done <- result{code, out.String(), errb.String()}
+	}()
+	return errb, done
+}
+
+// waitPublishing returns once the coordinator's fleet-wide progress line
+// shows messages sent, the signal that every shard is in its publish phase.
+func waitPublishing(t *testing.T, errb *syncBuffer, done <-chan result) {
+	t.Helper()
+	sending := regexp.MustCompile(`shards \d+/\d+ .* sent [1-9]`)
+	for !sending.MatchString(errb.String()) {
+		select {
+		case r := <-done:
+			t.Fatalf("the run ended before publishing: exit %d\n%s", r.code, r.stderr)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }
