@@ -115,3 +115,14 @@ func checkShard(s ShardSpec, devices int) error {
 	}
 	return nil
 }
+
+// SetEpoch sets the run's time origin after New and before Run, as
+// Config.Epoch would have: a shard builds its devices first and learns the
+// epoch from its coordinator afterwards, so that building them never
+// delays its start. Not safe to call during Run.
+func (f *Fleet) SetEpoch(epoch time.Time) {
+	f.origin = epoch
+	if !epoch.IsZero() {
+		f.planned = plannedPublishOffset(f.sc)
+	}
+}

@@ -90,6 +90,7 @@ func MergeWith(shards []*Summary, opts MergeOptions) (*Summary, error) {
 			Index: s.Shard.Index, DevicesLo: s.Shard.DevicesLo, DevicesHi: s.Shard.DevicesHi,
 			RunID: s.Run.ID, Hostname: s.Run.Hostname,
 			ActualPublishStartOffsetNs: at, Interrupted: s.Interrupted,
+			ClockOffsetNs: s.Shard.ClockOffsetNs, ClockRTTNs: s.Shard.ClockRTTNs,
 			Overhead: s.Overhead, Errors: slices.Clone(s.Errors),
 		})
 		for _, e := range s.Errors {

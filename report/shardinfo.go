@@ -26,6 +26,13 @@ type ShardInfo struct {
 	// ScenarioSHA256 is the hex SHA-256 of the effective scenario every
 	// shard must share (the file with its overrides applied).
 	ScenarioSHA256 string `json:"scenario_sha256"`
+	// ClockOffsetNs is this shard's clock minus its coordinator's,
+	// measured at registration (the lowest round trip's midpoint), and
+	// ClockRTTNs that round trip; both zero for a shard run without a
+	// coordinator. End-to-end latencies are stamped on the shard's clock
+	// and received on the coordinator's, so an offset shows in them.
+	ClockOffsetNs int64 `json:"clock_offset_ns,omitempty"`
+	ClockRTTNs    int64 `json:"clock_rtt_ns,omitempty"`
 }
 
 // ShardResult is one merged shard's own figures, kept in a merged
@@ -39,10 +46,13 @@ type ShardResult struct {
 	Hostname  string `json:"hostname,omitempty"`
 	// ActualPublishStartOffsetNs: when the shard's publish phase started,
 	// since the epoch.
-	ActualPublishStartOffsetNs int64    `json:"actual_publish_start_offset_ns"`
-	Interrupted                bool     `json:"interrupted,omitempty"`
-	Overhead                   Overhead `json:"overhead"`
-	Errors                     []string `json:"errors,omitempty"`
+	ActualPublishStartOffsetNs int64 `json:"actual_publish_start_offset_ns"`
+	Interrupted                bool  `json:"interrupted,omitempty"`
+	// ClockOffsetNs and ClockRTTNs: see [ShardInfo].
+	ClockOffsetNs int64    `json:"clock_offset_ns,omitempty"`
+	ClockRTTNs    int64    `json:"clock_rtt_ns,omitempty"`
+	Overhead      Overhead `json:"overhead"`
+	Errors        []string `json:"errors,omitempty"`
 }
 
 // MissingShard names a shard a partial merge went without.

@@ -79,6 +79,35 @@ type Totals struct {
 // none is still in flight.
 func (t Totals) Unacked() int64 { return t.SentQoS1 - t.Acked - t.FailedQoS1 }
 
+// Add adds o's counts to t, as for the totals of several shards of one
+// fleet; Connected and PeakConnected add too (the sum of the shards'
+// peaks bounds the fleet's from above).
+func (t *Totals) Add(o Totals) {
+	t.ConnectAttempts += o.ConnectAttempts
+	t.Connects += o.Connects
+	t.ConnectFailed += o.ConnectFailed
+	for i := range t.FailedBy {
+		t.FailedBy[i] += o.FailedBy[i]
+	}
+	t.Disconnects += o.Disconnects
+	for i := range t.DisconnectsBy {
+		t.DisconnectsBy[i] += o.DisconnectsBy[i]
+	}
+	t.Reconnects += o.Reconnects
+	t.Connected += o.Connected
+	t.PeakConnected += o.PeakConnected
+	t.Due += o.Due
+	t.Sent += o.Sent
+	t.SentQoS1 += o.SentQoS1
+	t.SentInWindow += o.SentInWindow
+	t.Acked += o.Acked
+	t.Failed += o.Failed
+	t.FailedQoS1 += o.FailedQoS1
+	t.UnackedOnDisconnect += o.UnackedOnDisconnect
+	t.Late += o.Late
+	t.Missed += o.Missed
+}
+
 func (c *counters) totals() Totals {
 	t := Totals{
 		ConnectAttempts:     c[cAttempts],

@@ -19,9 +19,10 @@ const (
 	Thresholds                     // the run completed but a threshold failed
 	Output                         // the run directory cannot be written: nothing ran, or the report went to a fallback directory
 	Interrupted                    // ctx was cancelled (Ctrl-C); the partial report was written
+	Partial                        // a sharded run lost a shard: the merged report covers the others and names it
 )
 
-var outcomeNames = [...]string{"ok", "run failed", "invalid scenario", "unreachable", "thresholds failed", "output", "interrupted"}
+var outcomeNames = [...]string{"ok", "run failed", "invalid scenario", "unreachable", "thresholds failed", "output", "interrupted", "partial"}
 
 // String names the outcome ("thresholds failed").
 func (o Outcome) String() string {

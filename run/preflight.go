@@ -11,8 +11,9 @@ import (
 // endpoint) pair has the ephemeral ports for its devices
 // (scenario.Preflight); warnings near a limit go to stderr. The error says
 // what to change.
-func preflight(sc *scenario.Scenario, env Env) error {
-	warnings, err := sc.Preflight(scenario.Machine{FileLimit: env.FileLimit, PortLow: env.PortRange[0], PortHigh: env.PortRange[1]})
+func preflight(sc *scenario.Scenario, env Env, m scenario.Machine) error {
+	m.FileLimit, m.PortLow, m.PortHigh = env.FileLimit, env.PortRange[0], env.PortRange[1]
+	warnings, err := sc.Preflight(m)
 	for _, w := range warnings {
 		fmt.Fprintln(env.Stderr, "warning:", w)
 	}

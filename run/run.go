@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fleetbench/fleetbench/fleet"
@@ -34,6 +35,9 @@ type Options struct {
 	OutDir   string        // the run directory; "" is runs/NAME-TIMESTAMP
 	Progress time.Duration // interval of progress lines on Env.Stderr; 0: none
 	Version  string        // the fleetbench version the report records
+
+	// Shard, when set, makes the run one shard of a fleet (ShardOptions).
+	Shard *ShardOptions
 }
 
 // Env is everything from the process that a run uses. Stdout, Stderr,
@@ -74,7 +78,7 @@ type Result struct {
 // written. Problems are explained on env.Stderr as they happen; the text
 // summary goes to env.Stdout.
 func Run(ctx context.Context, opts Options, env Env) Result {
-	r := &runner{env: env, sc: opts.Scenario, progress: opts.Progress, version: opts.Version,
+	r := &runner{env: env, sc: opts.Scenario, progress: opts.Progress, version: opts.Version, shard: opts.Shard,
 		scen: scenarioCopy{file: opts.ScenarioFile, original: opts.ScenarioBytes, effective: opts.EffectiveScenario, overrides: opts.Overrides}}
 	return r.run(ctx, opts.OutDir)
 }
@@ -86,17 +90,19 @@ type runner struct {
 	scen     scenarioCopy // what the run directory keeps of the scenario
 	progress time.Duration
 	version  string
+	shard    *ShardOptions // nil: the whole fleet
 
 	dir             string
 	hub             *hub.Hub
 	addr            string
+	hubKey          []byte                                                     // the embedded hub's group or device key (a coordinator hands it to its shards)
 	servicePassword string                                                     // the embedded hub's service identity, for a confirm consumer
 	clientCert      func(index int, deviceID string) (*tls.Certificate, error) // per-device certificates
 }
 
 func (r *runner) run(ctx context.Context, outDir string) Result {
 	sc, env := r.sc, r.env
-	if err := preflight(sc, env); err != nil {
+	if err := preflight(sc, env, r.machine()); err != nil {
 		fmt.Fprintln(env.Stderr, "fleetbench:", err)
 		return Result{Outcome: RunFailed}
 	}
@@ -138,7 +144,10 @@ func (r *runner) run(ctx context.Context, outDir string) Result {
 	rand.Read(runIDBytes[:])
 	runStamp := binary.BigEndian.Uint32(runIDBytes[:])
 	var cf *confirmer
-	if sc.Confirm != nil {
+	if sc.Confirm != nil && r.shard != nil {
+		fmt.Fprintln(env.Stderr, "fleetbench: a shard runs no end-to-end consumer (its coordinator runs one for the whole fleet): confirm is skipped here")
+	}
+	if sc.Confirm != nil && r.shard == nil {
 		if cf, err = r.startConfirm(ctx, runStamp); err != nil {
 			fmt.Fprintln(env.Stderr, "fleetbench:", err)
 			if ctx.Err() != nil {
@@ -150,10 +159,17 @@ func (r *runner) run(ctx context.Context, outDir string) Result {
 	var f *fleet.Fleet
 	gc := newGCTuning(env.LookupEnv, func() (int, int) { return f.Connected(), sc.Devices.Count })
 	defer gc.stop()
+	var spec fleet.ShardSpec
+	if r.shard != nil {
+		spec = r.shard.Spec
+	}
+	var phase atomic.Value // the fleet's phase, for a shard's progress
+	phase.Store("connect")
 	f, err = fleet.New(fleet.Config{
-		Scenario: sc, Addr: r.addr, Endpoints: sc.Target.Endpoints, TLS: tlsCfg, Credentials: creds, Recorder: rec, ClientCert: r.clientCert,
+		Scenario: sc, Shard: spec, Addr: r.addr, Endpoints: sc.Target.Endpoints, TLS: tlsCfg, Credentials: creds, Recorder: rec, ClientCert: r.clientCert,
 		Run: runStamp,
 		OnPhase: func(p fleet.Phase) {
+			phase.Store(phaseName(p))
 			cpu.mark(p, rec.Totals().ConnectAttempts)
 			gc.phase(p)
 			if p == fleet.PhaseConnect && cf != nil {
@@ -172,16 +188,42 @@ func (r *runner) run(ctx context.Context, outDir string) Result {
 		fmt.Fprintln(env.Stderr, "fleetbench:", err)
 		return Result{Outcome: RunFailed, Dir: outDir}
 	}
+	var link *shardLink
+	if r.shard != nil {
+		if link, err = r.joinFleet(ctx, f); err != nil {
+			var ce *configError
+			switch {
+			case errors.As(err, &ce):
+				fmt.Fprintln(env.Stderr, "fleetbench:", ce.err)
+				return Result{Outcome: InvalidScenario, Dir: outDir}
+			case ctx.Err() != nil:
+				fmt.Fprintln(env.Stderr, "fleetbench: interrupted before the run started:", err)
+				return Result{Outcome: Interrupted, Dir: outDir}
+			}
+			fmt.Fprintln(env.Stderr, "fleetbench:", err)
+			return Result{Outcome: RunFailed, Dir: outDir}
+		}
+	}
 	baseRSS := currentRSS()
-	fmt.Fprintf(env.Stderr, "fleetbench: %s — %d devices → %s (%s), report in %s\n",
-		sc.Name, sc.Devices.Count, r.addr, sc.Target.Kind, outDir)
+	what := fmt.Sprintf("%d devices", sc.Devices.Count)
+	if r.shard != nil {
+		lo, hi := f.Devices()
+		what = fmt.Sprintf("shard %s: devices %d-%d of %d", spec, lo, hi-1, sc.Devices.Count)
+	}
+	fmt.Fprintf(env.Stderr, "fleetbench: %s — %s → %s (%s), report in %s\n",
+		sc.Name, what, r.addr, sc.Target.Kind, outDir)
 
 	stopProgress := r.startProgress(rec, f, cpu)
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
+	stopStream := func() {}
+	if link != nil {
+		stopStream = link.stream(rec, f, func() string { return phase.Load().(string) }, cancelRun,
+			func(msg string) { fmt.Fprintln(env.Stderr, "fleetbench:", msg) })
+	}
 	var abortReason string
 	var watching sync.WaitGroup
-	if sc.AbortOnFail {
+	if sc.AbortOnFail && r.shard == nil {
 		watching.Add(1)
 		go func() {
 			defer watching.Done()
@@ -194,6 +236,8 @@ func (r *runner) run(ctx context.Context, outDir string) Result {
 	ph, runErr := f.Run(runCtx)
 	cancelRun()
 	watching.Wait()
+	phase.Store(phaseName(fleet.PhaseDone))
+	stopStream()
 	stopProgress()
 	aborted := abortReason != "" && ctx.Err() == nil
 	end := time.Since(f.Start())
@@ -221,6 +265,26 @@ func (r *runner) run(ctx context.Context, outDir string) Result {
 	s.Overhead = overhead(rec, s, cpu, baseRSS)
 	if sc.Target.Kind == scenario.TargetEmbedded {
 		s.Notes = append(s.Notes, "the embedded hub ran in this process: the overhead figures include its cost (run `fleetbench hub` as its own process to measure the generator alone)")
+	}
+
+	if link != nil {
+		lo, hi := f.Devices()
+		planned, _ := f.PlannedPublishStart()
+		s.Shard = link.info(&shardSpecRange{lo: lo, hi: hi, planned: planned}, ph)
+		if link.stopped != "" {
+			s.Errors = append(s.Errors, "stopped by the coordinator: "+link.stopped)
+		}
+		outcome := shardOutcome(runErr, ctx.Err() != nil)
+		if errors.Is(runErr, fleet.ErrTargetUnreachable) {
+			s.Errors = append([]string{runErr.Error()}, s.Errors...)
+			fmt.Fprintln(env.Stderr, "fleetbench:", runErr)
+		}
+		wroteTo, inPlace := r.writeReport(s)
+		if !inPlace && outcome == OK {
+			outcome = Output
+		}
+		link.sendFinal(s, func(msg string) { fmt.Fprintln(env.Stderr, "fleetbench:", msg) })
+		return Result{Summary: s, Outcome: outcome, Dir: wroteTo}
 	}
 
 	thresholdsPassed := true

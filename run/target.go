@@ -32,6 +32,7 @@ func (r *runner) setUpTarget() (*tls.Config, credential.Provider, error) {
 			key = make([]byte, 32)
 			rand.Read(key)
 		}
+		r.hubKey = key
 		cfg := hub.Config{Dir: filepath.Join(r.dir, "hub"), HostName: sc.Auth.HubHost, AckDelay: sc.Target.AckDelay}
 		if sc.Confirm != nil && sc.Confirm.Type == scenario.ConfirmMQTT && sc.Confirm.URL == "" {
 			r.servicePassword = newServicePassword()

@@ -24,13 +24,18 @@ type Env struct {
 	FileLimit      uint64 // open files this process may hold (0: unknown)
 	PortRange      [2]int // ephemeral ports, low and high (zero: unknown)
 
-	onPhase func(fleet.Phase) // tests: called at each phase of a run
+	onPhase  func(fleet.Phase) // tests: called at each phase of a run
+	exe      string            // tests: the binary --procs starts as shards ("": this one)
+	onShards func(pids []int)  // tests: called with the shard processes' ids once --procs started them
 }
 
 const usage = `fleetbench — load generator for IoT device fleets
 
 Usage:
   fleetbench run SCENARIO [--out DIR] [--set path=value ...]   run a scenario and write its report
+                 [--procs N]                                    ... as N shard processes merged into one run
+                 [--shards N --listen ADDR]                     ... as N remote shards that dial this coordinator
+                 [--shard I/N --coordinator URL]                ... as shard I of N of a coordinated run
   fleetbench validate SCENARIO [--set path=value ...]          check a scenario without running it
   fleetbench hub [--addr 127.0.0.1:8883] [--dir DIR] [--key-kind group|device]
                  [--host-name NAME] [--ack-delay D]             run the embedded IoT hub on its own
@@ -41,7 +46,7 @@ Usage:
 Run 'fleetbench COMMAND --help' for a command's flags (e.g. 'fleetbench hub --help').
 Exit codes: 0 ok, 1 run failed, 2 usage, 3 scenario invalid,
 4 target unreachable or confirm consumer not attached, 5 threshold failed,
-6 regression (compare), 7 run directory not writable, 130 interrupted.
+6 regression (compare), 7 run directory not writable, 8 partial (a shard was lost), 130 interrupted.
 `
 
 // Run executes one fleetbench command line and returns the exit code.

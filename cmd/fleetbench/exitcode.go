@@ -13,6 +13,7 @@ const (
 	ExitThresholds      = 5   // the run completed but a threshold failed
 	ExitRegression      = 6   // compare: the new run is worse than the base
 	ExitOutput          = 7   // the run directory (--out) cannot be written: nothing ran, or the report went to a fallback directory
+	ExitPartial         = 8   // a sharded run lost a shard: the merged report covers the others and names it
 	ExitInterrupted     = 130 // interrupted (Ctrl-C / SIGTERM); the partial report was written
 )
 
@@ -31,6 +32,8 @@ func exitCode(o runlib.Outcome) int {
 		return ExitOutput
 	case runlib.Interrupted:
 		return ExitInterrupted
+	case runlib.Partial:
+		return ExitPartial
 	}
 	return ExitRunFailed
 }

@@ -21,6 +21,8 @@ func cmdRun(ctx context.Context, args []string, env Env) int {
 	progress := fs.Duration("progress", 5*time.Second, "interval of progress lines on stderr (0: none)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the generator to this file (to study its own overhead)")
 	memProfile := fs.String("memprofile", "", "write the generator's allocation profile to this file at the end of the run")
+	var sf shardFlags
+	sf.register(fs)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return flagExit(fs, err, env)
@@ -38,6 +40,9 @@ func cmdRun(ctx context.Context, args []string, env Env) int {
 	if opts.EffectiveScenario, err = scenario.Effective(pos[0], opts.ScenarioBytes, sets); err != nil {
 		fmt.Fprintln(env.Stderr, err) // Load accepted the same input: cannot happen
 		return ExitInvalidScenario
+	}
+	if sf.sharded() {
+		return sf.run(ctx, opts, env)
 	}
 	if *cpuProfile != "" {
 		pf, err := os.Create(*cpuProfile)
