@@ -23,7 +23,8 @@ type Env struct {
 	ReadFile       func(string) ([]byte, error)
 	FileLimit      uint64 // open files this process may hold (0: unknown)
 
-	onPhase func(fleet.Phase) // tests: called at each phase of a run
+	onPhase        func(fleet.Phase) // tests: called at each phase of a run
+	onMetricsFinal func(addr string) // tests: called while --metrics-addr serves a finished run's figures
 }
 
 const usage = `fleetbench — load generator for IoT device fleets
