@@ -50,8 +50,9 @@ func histogramMetric(desc *prometheus.Desc, h *hdrhistogram.Histogram, labelValu
 	native := map[int]int64{}
 	var zero uint64
 	var sum float64
+	key, upper := 0, 0.0 // the native bucket of the last sample and its upper bound
 	if count > 0 {
-		for _, bar := range h.Distribution() {
+		for _, bar := range h.Distribution() { // ascending values
 			if bar.Count == 0 {
 				continue
 			}
@@ -66,7 +67,11 @@ func histogramMetric(desc *prometheus.Desc, h *hdrhistogram.Histogram, labelValu
 			if v <= ZeroThreshold {
 				zero += uint64(bar.Count)
 			} else {
-				native[nativeIndex(v)] += bar.Count
+				if v > upper {
+					key = nativeIndex(v)
+					upper = math.Exp2(float64(key) / (1 << NativeSchema))
+				}
+				native[key] += bar.Count
 			}
 		}
 	}

@@ -47,7 +47,7 @@ func Serve(addr string, g prometheus.Gatherer) (*Server, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{EnableOpenMetrics: true}))
+	mux.Handle("/metrics", promhttpHandler(g))
 	s := &Server{
 		srv:  &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
 		addr: ln.Addr().String(),
@@ -78,4 +78,9 @@ func (s *Server) Close() error {
 	}
 	<-s.done
 	return err
+}
+
+// promhttpHandler is the /metrics handler for g.
+func promhttpHandler(g prometheus.Gatherer) http.Handler {
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{EnableOpenMetrics: true})
 }
