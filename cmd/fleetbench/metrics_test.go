@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -281,4 +282,24 @@ func dashboardMetrics(t *testing.T) []string {
 		t.Fatalf("the dashboard queries only %v", names)
 	}
 	return names
+}
+
+// A --metrics-addr that is not host:port is a usage error; one that cannot
+// be listened on stops the run before any device connects.
+func TestMetricsAddrProblems(t *testing.T) {
+	p := writeScenario(t, smallEmbedded)
+	if r := run(t, context.Background(), Env{}, "run", p, "--metrics-addr", "9464", "--out", t.TempDir()); r.code != ExitUsage || !strings.Contains(r.stderr, "host:port") {
+		t.Errorf("--metrics-addr 9464: exit %d, stderr %q; want a usage error naming host:port", r.code, r.stderr)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	connected := false
+	env := Env{onPhase: func(fleet.Phase) { connected = true }}
+	r := run(t, context.Background(), env, "run", p, "--metrics-addr", ln.Addr().String(), "--out", t.TempDir(), "--progress", "0")
+	if r.code != ExitRunFailed || connected || !strings.Contains(r.stderr, "cannot serve metrics on "+ln.Addr().String()) {
+		t.Errorf("a taken port: exit %d, connected %v, stderr %q; want exit %d before connecting, naming the address", r.code, connected, r.stderr, ExitRunFailed)
+	}
 }
