@@ -38,6 +38,11 @@ type Options struct {
 
 	// Shard, when set, makes the run one shard of a fleet (ShardOptions).
 	Shard *ShardOptions
+
+	// MetricsAddr, if set, is where the run serves its live figures to
+	// Prometheus at /metrics (host:port, port 0 for any free one) until
+	// Run returns; see docs/metrics.md.
+	MetricsAddr string
 }
 
 // Env is everything from the process that a run uses. Stdout, Stderr,
@@ -56,6 +61,13 @@ type Env struct {
 	// after the run's own bookkeeping for it (tests use it to interrupt or
 	// observe a run at a given phase).
 	OnPhase func(fleet.Phase)
+
+	// OnMetricsFinal, if set with Options.MetricsAddr, is called with the
+	// metrics server's address once the report is written, while the
+	// server still serves the run's final figures (equal to the
+	// report's); the server stops when it returns. The command line uses
+	// it to linger for a last scrape; tests scrape in it.
+	OnMetricsFinal func(addr string)
 }
 
 func (e Env) now() time.Time {
@@ -78,7 +90,7 @@ type Result struct {
 // written. Problems are explained on env.Stderr as they happen; the text
 // summary goes to env.Stdout.
 func Run(ctx context.Context, opts Options, env Env) Result {
-	r := &runner{env: env, sc: opts.Scenario, progress: opts.Progress, version: opts.Version, shard: opts.Shard,
+	r := &runner{env: env, sc: opts.Scenario, progress: opts.Progress, version: opts.Version, shard: opts.Shard, metricsAddr: opts.MetricsAddr,
 		scen: scenarioCopy{file: opts.ScenarioFile, original: opts.ScenarioBytes, effective: opts.EffectiveScenario, overrides: opts.Overrides}}
 	return r.run(ctx, opts.OutDir)
 }
@@ -91,6 +103,8 @@ type runner struct {
 	progress time.Duration
 	version  string
 	shard    *ShardOptions // nil: the whole fleet
+
+	metricsAddr string // Options.MetricsAddr
 
 	dir             string
 	hub             *hub.Hub
@@ -156,6 +170,15 @@ func (r *runner) run(ctx context.Context, outDir string) Result {
 			return Result{Outcome: Unreachable, Dir: outDir}
 		}
 	}
+	live, err := r.startMetrics(r.metricsAddr, rec, cf, filepath.Base(outDir))
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "fleetbench:", err)
+		if cf != nil {
+			cf.cancel()
+		}
+		return Result{Outcome: RunFailed, Dir: outDir}
+	}
+	defer live.close()
 	var f *fleet.Fleet
 	gc := newGCTuning(env.LookupEnv, func() (int, int) { return f.Connected(), sc.Devices.Count })
 	defer gc.stop()
@@ -302,6 +325,7 @@ func (r *runner) run(ctx context.Context, outDir string) Result {
 	if !inPlace && outcome == OK {
 		outcome = Output
 	}
+	live.finish(s)
 	switch {
 	case outcome == RunFailed && runErr == nil:
 		fmt.Fprintln(env.Stderr, "fleetbench: the run had errors (failed connects or messages): see the report above")

@@ -85,6 +85,9 @@ func run(out, bin, scen string) error {
 		{"./fleet", "StampMessage|ScheduleTimeOf|InboundPuback|SendConnWriteNow|PreciseSleep", nil},
 		{"./report", "ShardAcked|ShardSent|Tick|EncodeHistogram$", nil},
 		{"./stamp", "Put|Find", nil},
+		// The recorder's hot path with and without a Prometheus scrape
+		// beside it, and one scrape's own cost (docs/metrics.md).
+		{"./metrics", "HotPathWithMetrics|Scrape$", nil},
 		{"./fleet/credential", "CredentialsAzureGroup", nil},
 		// fleetbench's engine against a paho Client per device, at one
 		// offered rate to the same mosquitto (skipped without mosquitto).

@@ -24,9 +24,10 @@ type Env struct {
 	FileLimit      uint64 // open files this process may hold (0: unknown)
 	PortRange      [2]int // ephemeral ports, low and high (zero: unknown)
 
-	onPhase  func(fleet.Phase) // tests: called at each phase of a run
-	exe      string            // tests: the binary --procs starts as shards ("": this one)
-	onShards func(pids []int)  // tests: called with the shard processes' ids once --procs started them
+	onPhase        func(fleet.Phase) // tests: called at each phase of a run
+	exe            string            // tests: the binary --procs starts as shards ("": this one)
+	onShards       func(pids []int)  // tests: called with the shard processes' ids once --procs started them
+	onMetricsFinal func(addr string) // tests: called while --metrics-addr serves a finished run's figures
 }
 
 const usage = `fleetbench — load generator for IoT device fleets

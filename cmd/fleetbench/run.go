@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"runtime/pprof"
 	"time"
@@ -23,6 +24,8 @@ func cmdRun(ctx context.Context, args []string, env Env) int {
 	memProfile := fs.String("memprofile", "", "write the generator's allocation profile to this file at the end of the run")
 	var sf shardFlags
 	sf.register(fs)
+	metricsAddr := fs.String("metrics-addr", "", "serve live Prometheus metrics at http://ADDR/metrics during the run (e.g. :9464, or 127.0.0.1:0 for any free port; docs/metrics.md)")
+	metricsLinger := fs.Duration("metrics-linger", 0, "with --metrics-addr: keep serving the final figures this long after the report is written, for a last scrape")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return flagExit(fs, err, env)
@@ -31,11 +34,18 @@ func cmdRun(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "fleetbench run: give exactly one scenario file (e.g. fleetbench run scenarios/quickstart.yaml)")
 		return ExitUsage
 	}
+	if *metricsAddr != "" {
+		if _, _, err := net.SplitHostPort(*metricsAddr); err != nil {
+			fmt.Fprintf(env.Stderr, "fleetbench run: --metrics-addr %q: want host:port, e.g. :9464 or 127.0.0.1:9464\n", *metricsAddr)
+			return ExitUsage
+		}
+	}
 	sc, code := loadScenario(pos[0], sets, env, true)
 	if sc == nil {
 		return code
 	}
-	opts := runlib.Options{Scenario: sc, ScenarioFile: pos[0], Overrides: sets, OutDir: *out, Progress: *progress, Version: version}
+	opts := runlib.Options{Scenario: sc, ScenarioFile: pos[0], Overrides: sets, OutDir: *out, Progress: *progress, Version: version,
+		MetricsAddr: *metricsAddr}
 	opts.ScenarioBytes, _ = env.ReadFile(pos[0])
 	if opts.EffectiveScenario, err = scenario.Effective(pos[0], opts.ScenarioBytes, sets); err != nil {
 		fmt.Fprintln(env.Stderr, err) // Load accepted the same input: cannot happen
@@ -72,6 +82,7 @@ func cmdRun(ctx context.Context, args []string, env Env) int {
 	res := runlib.Run(ctx, opts, runlib.Env{
 		Stdout: env.Stdout, Stderr: env.Stderr, LookupEnv: env.LookupEnv, ReadFile: env.ReadFile,
 		FileLimit: env.FileLimit, PortRange: env.PortRange, Hostname: os.Hostname, OnPhase: env.onPhase,
+		OnMetricsFinal: func(addr string) { lingerForScrape(ctx, addr, *metricsLinger, env) },
 	})
 	return exitCode(res.Outcome)
 }
@@ -97,4 +108,23 @@ func loadScenario(path string, sets []string, env Env, onHost bool) (*scenario.S
 		return nil, code
 	}
 	return sc, ExitOK
+}
+
+// lingerForScrape keeps the metrics server up for linger after the report
+// is written (or until ctx ends: an interrupted run does not linger), so
+// that Prometheus can take the final figures.
+func lingerForScrape(ctx context.Context, addr string, linger time.Duration, env Env) {
+	if env.onMetricsFinal != nil {
+		env.onMetricsFinal(addr)
+	}
+	if linger <= 0 {
+		return
+	}
+	fmt.Fprintf(env.Stderr, "fleetbench: serving the final metrics for %s more\n", linger)
+	t := time.NewTimer(linger)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
