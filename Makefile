@@ -4,7 +4,7 @@ BIN     := bin/fleetbench
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build run test bench vet fmt hub clean
+.PHONY: build run test bench vet fmt hub clean image
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/fleetbench
@@ -35,6 +35,28 @@ vet:
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+# The container image (docs/image.md), without Docker: fleetbench built
+# static for linux/$(IMAGE_ARCH), then cmd/mkimage writes it with this
+# machine's CA bundle into a tarball for docker load, crane and skopeo. Time
+# stamps are the commit's, so one commit gives one digest.
+# `make image GOARCH=arm64` builds for arm64 (IMAGE_TAR names the output).
+IMAGE_ARCH        := $(or $(GOARCH),amd64)
+IMAGE_BIN         := bin/linux_$(IMAGE_ARCH)/fleetbench
+IMAGE_TAR         ?= bin/fleetbench-image.tar
+IMAGE_LAYOUT      ?=
+IMAGE_SOURCE      ?= https://github.com/fleetbench/fleetbench
+IMAGE_LICENSES    ?=
+CA_BUNDLE         ?= /etc/ssl/certs/ca-certificates.crt
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+REVISION          ?= $(shell git rev-parse HEAD 2>/dev/null)
+
+image:
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(IMAGE_BIN) ./cmd/fleetbench
+	GOOS= GOARCH= $(GO) run ./cmd/mkimage -bin $(IMAGE_BIN) -ca $(CA_BUNDLE) -out $(IMAGE_TAR) \
+		-version $(VERSION) -source $(IMAGE_SOURCE) \
+		$(if $(REVISION),-revision $(REVISION)) $(if $(SOURCE_DATE_EPOCH),-created $(SOURCE_DATE_EPOCH)) \
+		$(if $(IMAGE_LICENSES),-licenses $(IMAGE_LICENSES)) $(if $(IMAGE_LAYOUT),-layout $(IMAGE_LAYOUT))
 
 # Run the embedded hub on its own (other clients can point at it).
 hub: build
