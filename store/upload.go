@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 	"golang.org/x/sync/errgroup"
@@ -226,7 +228,27 @@ func transient(ctx context.Context, err error) bool {
 		gcerrors.FailedPrecondition, gcerrors.Unimplemented, gcerrors.Canceled:
 		return false
 	}
+	// gocloud maps few of the services' refusals to a code: a status 4xx
+	// (a wrong key, a missing container) will not change by retrying,
+	// except a timeout (408) or throttling (429).
+	if code := httpStatus(err); code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests {
+		return false
+	}
 	return true
+}
+
+// httpStatus is the HTTP status of the response an SDK error carries, or
+// 0: Azure's azcore.ResponseError, or AWS's (and others') HTTPStatusCode.
+func httpStatus(err error) int {
+	var az *azcore.ResponseError
+	if errors.As(err, &az) {
+		return az.StatusCode
+	}
+	var withStatus interface{ HTTPStatusCode() int }
+	if errors.As(err, &withStatus) {
+		return withStatus.HTTPStatusCode()
+	}
+	return 0
 }
 
 // localError is a failure to open the local file: another attempt would
