@@ -29,7 +29,7 @@ type Env struct {
 const usage = `fleetbench — load generator for IoT device fleets
 
 Usage:
-  fleetbench run SCENARIO [--out DIR] [--set path=value ...]   run a scenario and write its report
+  fleetbench run SCENARIO [--out DIR|URL] [--set path=value ...]   run a scenario and write its report
   fleetbench validate SCENARIO [--set path=value ...]          check a scenario without running it
   fleetbench hub [--addr 127.0.0.1:8883] [--dir DIR] [--key-kind group|device]
                  [--host-name NAME] [--ack-delay D]             run the embedded IoT hub on its own
@@ -40,7 +40,8 @@ Usage:
 Run 'fleetbench COMMAND --help' for a command's flags (e.g. 'fleetbench hub --help').
 Exit codes: 0 ok, 1 run failed, 2 usage, 3 scenario invalid,
 4 target unreachable or confirm consumer not attached, 5 threshold failed,
-6 regression (compare), 7 run directory not writable, 130 interrupted.
+6 regression (compare), 7 run directory not writable or upload failed, 130 interrupted.
+RUN_DIR, BASE, NEW and --out may be bucket URLs (s3://, azblob://, gs://, file://).
 `
 
 // Run executes one fleetbench command line and returns the exit code.
@@ -58,11 +59,11 @@ func Run(ctx context.Context, args []string, env Env) int {
 	case "hub":
 		return cmdHub(ctx, rest, env)
 	case "report":
-		return cmdReport(rest, env)
+		return cmdReport(ctx, rest, env)
 	case "compare":
-		return cmdCompare(rest, env)
+		return cmdCompare(ctx, rest, env)
 	case "merge":
-		return cmdMerge(rest, env)
+		return cmdMerge(ctx, rest, env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, versionString())
 		return ExitOK
