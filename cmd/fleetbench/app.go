@@ -33,7 +33,7 @@ type Env struct {
 const usage = `fleetbench — load generator for IoT device fleets
 
 Usage:
-  fleetbench run SCENARIO [--out DIR] [--set path=value ...]   run a scenario and write its report
+  fleetbench run SCENARIO [--out DIR|URL] [--set path=value ...]   run a scenario and write its report
                  [--procs N]                                    ... as N shard processes merged into one run
                  [--shards N --listen ADDR]                     ... as N remote shards that dial this coordinator
                  [--shard I/N --coordinator URL]                ... as shard I of N of a coordinated run
@@ -47,7 +47,8 @@ Usage:
 Run 'fleetbench COMMAND --help' for a command's flags (e.g. 'fleetbench hub --help').
 Exit codes: 0 ok, 1 run failed, 2 usage, 3 scenario invalid,
 4 target unreachable or confirm consumer not attached, 5 threshold failed,
-6 regression (compare), 7 run directory not writable, 8 partial (a shard was lost), 130 interrupted.
+6 regression (compare), 7 run directory not writable or upload failed, 8 partial (a shard was lost), 130 interrupted.
+RUN_DIR, BASE, NEW and --out may be bucket URLs (s3://, azblob://, gs://, file://).
 `
 
 // Run executes one fleetbench command line and returns the exit code.
@@ -65,11 +66,11 @@ func Run(ctx context.Context, args []string, env Env) int {
 	case "hub":
 		return cmdHub(ctx, rest, env)
 	case "report":
-		return cmdReport(rest, env)
+		return cmdReport(ctx, rest, env)
 	case "compare":
-		return cmdCompare(rest, env)
+		return cmdCompare(ctx, rest, env)
 	case "merge":
-		return cmdMerge(rest, env)
+		return cmdMerge(ctx, rest, env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, versionString())
 		return ExitOK

@@ -12,7 +12,7 @@ const (
 	ExitUnreachable     = 4   // no device could connect (target down, TLS not trusted, credentials refused), or the confirm consumer could not attach
 	ExitThresholds      = 5   // the run completed but a threshold failed
 	ExitRegression      = 6   // compare: the new run is worse than the base
-	ExitOutput          = 7   // the run directory (--out) cannot be written: nothing ran, or the report went to a fallback directory
+	ExitOutput          = 7   // the run directory (--out) cannot be written: nothing ran, or the report went to a fallback directory, or its upload to a bucket URL failed (the local copy is kept)
 	ExitPartial         = 8   // a sharded run lost a shard: the merged report covers the others and names it
 	ExitInterrupted     = 130 // interrupted (Ctrl-C / SIGTERM); the partial report was written
 )

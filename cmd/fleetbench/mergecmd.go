@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 
 	"github.com/fleetbench/fleetbench/report"
 	"github.com/fleetbench/fleetbench/report/output"
 	runlib "github.com/fleetbench/fleetbench/run"
+	"github.com/fleetbench/fleetbench/store"
 )
 
 // cmdMerge is `fleetbench merge SHARD_DIR... --out DIR [--partial]`: it
@@ -17,11 +19,15 @@ import (
 // (the figures cover part of the fleet); 2 usage; 3 a shard directory is
 // unreadable or the shards do not belong together; 7 --out not writable.
 // The shard directories are left as they are, so a failed write is
-// repaired by merging again.
-func cmdMerge(args []string, env Env) int {
+// repaired by merging again. Shard directories and --out may be bucket
+// URLs (docs/storage.md): a merged run bound for a bucket is written to a
+// temporary directory first (--local DIR to choose it) and uploaded; a
+// failed upload keeps it there and exits 7.
+func cmdMerge(ctx context.Context, args []string, env Env) int {
 	fset := newFlagSet("merge", "merge SHARD_DIR... --out DIR [--partial]", env)
 	out := fset.String("out", "", "directory to write the merged run into (required)")
 	partial := fset.Bool("partial", false, "merge even when shards are missing; the result is marked partial and names them")
+	local := fset.String("local", "", "with --out a bucket URL: the local directory to write the merged run into before the upload (default: a temporary one)")
 	pos, err := parseInterleaved(fset, args)
 	if err != nil {
 		return flagExit(fset, err, env)
@@ -31,8 +37,13 @@ func cmdMerge(args []string, env Env) int {
 		return ExitUsage
 	}
 	var shards []*report.Summary
-	for _, dir := range pos {
-		s, err := readSummary(dir, env)
+	for _, arg := range pos {
+		dir, cleanup, err := fetchRun(ctx, arg, env)
+		defer cleanup()
+		var s *report.Summary
+		if err == nil {
+			s, err = readSummary(dir, env)
+		}
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "fleetbench merge:", err)
 			return ExitInvalidScenario
@@ -44,13 +55,23 @@ func cmdMerge(args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "fleetbench", err)
 		return ExitInvalidScenario
 	}
-	merged.Run.ID = filepath.Base(filepath.Clean(*out))
-	_, err = runlib.ClearOwnFiles(*out)
+	outDir, temp := *out, false
+	if store.IsURL(*out) {
+		if outDir, temp, err = localFor(*out, *local); err != nil {
+			fmt.Fprintln(env.Stderr, "fleetbench merge: --out:", err)
+			return ExitUsage
+		}
+	}
+	merged.Run.ID = filepath.Base(filepath.Clean(outDir))
+	_, err = runlib.ClearOwnFiles(outDir)
 	if err == nil {
-		err = output.WriteAll(*out, merged)
+		err = output.WriteAll(outDir, merged)
 	}
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "fleetbench merge: writing %s: %v (the shard directories are untouched: merge again into a writable --out)\n", *out, err)
+		fmt.Fprintf(env.Stderr, "fleetbench merge: writing %s: %v (the shard directories are untouched: merge again into a writable --out)\n", outDir, err)
+		return ExitOutput
+	}
+	if outDir != *out && publishRunDir(ctx, outDir, *out, temp, env) != nil {
 		return ExitOutput
 	}
 	fmt.Fprintf(env.Stdout, "merged %d shards into %s\n", len(merged.Shards), *out)

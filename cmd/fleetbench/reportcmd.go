@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -12,8 +13,9 @@ import (
 )
 
 // cmdReport is `fleetbench report RUN_DIR [--format text|json]`: it
-// re-renders a saved run from its summary.json.
-func cmdReport(args []string, env Env) int {
+// re-renders a saved run from its summary.json. RUN_DIR may be a bucket
+// URL (docs/storage.md).
+func cmdReport(ctx context.Context, args []string, env Env) int {
 	fs := newFlagSet("report", "report RUN_DIR [--format "+strings.Join(output.Formats(), "|")+"]", env)
 	format := fs.String("format", "text", "output format: "+strings.Join(output.Formats(), ", "))
 	pos, err := parseInterleaved(fs, args)
@@ -24,7 +26,12 @@ func cmdReport(args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "fleetbench report: give exactly one run directory (the --out of a run)")
 		return ExitUsage
 	}
-	s, err := readSummary(pos[0], env)
+	dir, cleanup, err := fetchRun(ctx, pos[0], env)
+	defer cleanup()
+	var s *report.Summary
+	if err == nil {
+		s, err = readSummary(dir, env)
+	}
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "fleetbench report:", err)
 		return ExitUsage

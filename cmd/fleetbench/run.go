@@ -11,12 +11,14 @@ import (
 
 	runlib "github.com/fleetbench/fleetbench/run" // the test helper is called run
 	"github.com/fleetbench/fleetbench/scenario"
+	"github.com/fleetbench/fleetbench/store"
 )
 
 // cmdRun is `fleetbench run SCENARIO [--out DIR] [--set path=value ...]`.
 func cmdRun(ctx context.Context, args []string, env Env) int {
 	fs := newFlagSet("run", "run SCENARIO [--out DIR] [--set path=value ...]", env)
-	out := fs.String("out", "", "directory for the run's report (default runs/NAME-TIMESTAMP)")
+	out := fs.String("out", "", "directory for the run's report (default runs/NAME-TIMESTAMP), or a bucket URL to upload it to (docs/storage.md)")
+	local := fs.String("local", "", "with --out a bucket URL: the local run directory written before the upload and kept after it (default: a temporary one, removed once uploaded)")
 	var sets stringList
 	fs.Var(&sets, "set", "override a scenario value, e.g. --set devices.count=500 (repeatable)")
 	progress := fs.Duration("progress", 5*time.Second, "interval of progress lines on stderr (0: none)")
@@ -44,7 +46,12 @@ func cmdRun(ctx context.Context, args []string, env Env) int {
 	if sc == nil {
 		return code
 	}
-	opts := runlib.Options{Scenario: sc, ScenarioFile: pos[0], Overrides: sets, OutDir: *out, Progress: *progress, Version: version,
+	outDir, upload, temp, err := runOutDir(*out, *local)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "fleetbench run: --out:", err)
+		return ExitUsage
+	}
+	opts := runlib.Options{Scenario: sc, ScenarioFile: pos[0], Overrides: sets, OutDir: outDir, Progress: *progress, Version: version,
 		MetricsAddr: *metricsAddr}
 	opts.ScenarioBytes, _ = env.ReadFile(pos[0])
 	if opts.EffectiveScenario, err = scenario.Effective(pos[0], opts.ScenarioBytes, sets); err != nil {
@@ -52,7 +59,15 @@ func cmdRun(ctx context.Context, args []string, env Env) int {
 		return ExitInvalidScenario
 	}
 	if sf.sharded() {
-		return sf.run(ctx, opts, env)
+		// A shard uploads its shard directory, a coordinator the merged
+		// run (with its shards/ below it), as a single run would.
+		code := sf.run(ctx, opts, env)
+		if upload != "" {
+			if publishRunDir(context.WithoutCancel(ctx), outDir, upload, temp, env) != nil && code == ExitOK {
+				code = ExitOutput
+			}
+		}
+		return code
 	}
 	if *cpuProfile != "" {
 		pf, err := os.Create(*cpuProfile)
@@ -84,7 +99,26 @@ func cmdRun(ctx context.Context, args []string, env Env) int {
 		FileLimit: env.FileLimit, PortRange: env.PortRange, Hostname: os.Hostname, OnPhase: env.onPhase,
 		OnMetricsFinal: func(addr string) { lingerForScrape(ctx, addr, *metricsLinger, env) },
 	})
-	return exitCode(res.Outcome)
+	code = exitCode(res.Outcome)
+	if upload != "" && res.Dir != "" {
+		// The upload ignores ctx's cancellation: an interrupted run's
+		// partial report is uploaded all the same (a second Ctrl-C exits).
+		if publishRunDir(context.WithoutCancel(ctx), res.Dir, upload, temp, env) != nil && code == ExitOK {
+			code = ExitOutput
+		}
+	}
+	return code
+}
+
+// runOutDir resolves --out: a directory is the run directory; a bucket
+// URL gives a local directory (--local, or a temporary one: temp) and the
+// URL to upload it to.
+func runOutDir(out, local string) (dir, upload string, temp bool, err error) {
+	if !store.IsURL(out) {
+		return out, "", false, nil
+	}
+	dir, temp, err = localFor(out, local)
+	return dir, out, temp, err
 }
 
 // loadScenario loads and validates a scenario, printing every problem;
