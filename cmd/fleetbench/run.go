@@ -51,8 +51,9 @@ func cmdRun(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, err) // Load accepted the same input: cannot happen
 		return ExitInvalidScenario
 	}
+	onMetricsFinal := func(addr string) { lingerForScrape(ctx, addr, *metricsLinger, env) }
 	if sf.sharded() {
-		return sf.run(ctx, opts, env)
+		return sf.run(ctx, opts, env, onMetricsFinal)
 	}
 	if *cpuProfile != "" {
 		pf, err := os.Create(*cpuProfile)
@@ -82,7 +83,7 @@ func cmdRun(ctx context.Context, args []string, env Env) int {
 	res := runlib.Run(ctx, opts, runlib.Env{
 		Stdout: env.Stdout, Stderr: env.Stderr, LookupEnv: env.LookupEnv, ReadFile: env.ReadFile,
 		FileLimit: env.FileLimit, PortRange: env.PortRange, Hostname: os.Hostname, OnPhase: env.onPhase,
-		OnMetricsFinal: func(addr string) { lingerForScrape(ctx, addr, *metricsLinger, env) },
+		OnMetricsFinal: onMetricsFinal,
 	})
 	return exitCode(res.Outcome)
 }
