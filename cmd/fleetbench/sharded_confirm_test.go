@@ -127,3 +127,27 @@ func TestProcsMetricsAddrServesTheFleet(t *testing.T) {
 	}
 	checkScrapeEqualsSummary(t, final, s, labels)
 }
+
+// A shard given --metrics-addr serves its own devices' figures labelled
+// with its index, ending equal to its own summary.json.
+func TestShardMetricsAreLabelledWithItsIndex(t *testing.T) {
+	var final map[string]*dto.MetricFamily
+	env := shardedEnv(t)
+	env.onMetricsFinal = func(addr string) {
+		final = scrape(t, "http://"+addr+"/metrics", expfmt.NewFormat(expfmt.TypeProtoDelim))
+	}
+	out := filepath.Join(t.TempDir(), "shard-metrics")
+	epoch := time.Now().Add(2 * time.Second).UTC().Format(time.RFC3339Nano)
+	r := run(t, context.Background(), env, append([]string{"run", "--shard", "1/2", "--epoch", epoch, "--out", out, "--metrics-addr", "127.0.0.1:0"}, smallQuickstart...)...)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if final == nil {
+		t.Fatal("no final scrape")
+	}
+	s := readSummaryFile(t, out)
+	if s.Publish.Sent == 0 {
+		t.Fatalf("the shard sent nothing\n%s", r.stderr)
+	}
+	checkScrapeEqualsSummary(t, final, s, map[string]string{"run": "shard-metrics", "scenario": "quickstart", "shard": "1"})
+}
