@@ -35,6 +35,7 @@ type Client struct {
 	http   *http.Client
 	offset time.Duration // shard clock minus coordinator clock
 	rtt    time.Duration
+	stamp  uint32 // the coordinator's run stamp; 0: it gave none
 	// retryWait is the wait before retry n (1-based) of a request that
 	// failed transiently.
 	retryWait func(n int) time.Duration
@@ -85,10 +86,12 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 		return nil, fmt.Errorf("register shard %d/%d: %w", cfg.Register.Index, cfg.Register.Count, err)
 	}
 	req := registerRequest{Register: cfg.Register, ClockOffsetNs: int64(c.offset), RTTNs: int64(c.rtt)}
-	if err := c.call(ctx, http.MethodPost, "/v1/register", req, nil); err != nil {
+	var rep registerReply
+	if err := c.call(ctx, http.MethodPost, "/v1/register", req, &rep); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("register shard %d/%d: %w", cfg.Register.Index, cfg.Register.Count, err)
 	}
+	c.stamp = rep.RunStamp
 	return c, nil
 }
 
@@ -115,6 +118,12 @@ func (c *Client) ClockOffset() time.Duration { return c.offset }
 
 // RTT is the round trip of the probe ClockOffset came from.
 func (c *Client) RTT() time.Duration { return c.rtt }
+
+// RunStamp is the run id the coordinator handed out at registration for
+// every device's payload stamp; ok is false when it gave none (a
+// coordinator older than the field, or one that runs no end-to-end
+// consumer): the shard then picks its own.
+func (c *Client) RunStamp() (stamp uint32, ok bool) { return c.stamp, c.stamp != 0 }
 
 // WaitStart waits (long-polling) for the coordinator's epoch and returns
 // it on THIS process's clock (the coordinator's epoch plus ClockOffset).
@@ -261,7 +270,7 @@ func (c *Client) once(ctx context.Context, method, path string, payload []byte, 
 			msg = er.Error
 		}
 		return &statusError{status: resp.StatusCode, msg: fmt.Sprintf("coordinator %s answered %d: %s", c.base, resp.StatusCode, msg)}
-	case out != nil:
+	case out != nil && resp.StatusCode != http.StatusNoContent: // 204: nothing to decode, out keeps its zero value
 		if err := json.NewDecoder(io.LimitReader(resp.Body, maxBodyBytes)).Decode(out); err != nil {
 			return fmt.Errorf("coordinator %s: unreadable answer to %s %s: %w", c.base, method, path, err)
 		}

@@ -45,6 +45,10 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		writeRefusal(w, rf)
 		return
 	}
+	if s.cfg.RunStamp != 0 {
+		writeJSON(w, http.StatusOK, registerReply{RunStamp: s.cfg.RunStamp})
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

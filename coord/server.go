@@ -37,6 +37,12 @@ type ServerConfig struct {
 	// (0: until its context ends).
 	RegisterTimeout time.Duration
 	Now             func() time.Time // the coordinator's clock; nil: time.Now
+	// RunStamp is the run id every shard's devices put in each payload's
+	// stamp, so that the one end-to-end consumer at the coordinator can
+	// match the whole fleet's messages; the answer to a registration
+	// carries it. 0: none (each shard picks its own, and its messages are
+	// foreign to any other consumer).
+	RunStamp uint32
 }
 
 // ShardState is what the coordinator knows of one registered shard.

@@ -52,6 +52,15 @@ type registerRequest struct {
 	RTTNs         int64 `json:"rtt_ns"`          // round trip of the probe that measured it, nanoseconds
 }
 
+// registerReply is the answer (200) to an admitted POST /v1/register when
+// the coordinator hands out a run stamp; without one it answers 204 with no
+// body, as before the field existed.
+type registerReply struct {
+	// RunStamp is the 32-bit run id the shard's devices must stamp into
+	// every payload (ServerConfig.RunStamp); never 0.
+	RunStamp uint32 `json:"run_stamp"`
+}
+
 // clockReply is the answer to POST /v1/clock: the coordinator's clock when
 // it handled the probe.
 type clockReply struct {

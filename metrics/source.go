@@ -52,7 +52,41 @@ type Consumer interface {
 // scrape after the run shows exactly what summary.json says. Safe for
 // concurrent use.
 type RunSource struct {
-	rec      *report.Recorder
+	rec *report.Recorder
+	consumerFigures
+}
+
+var _ Source = (*RunSource)(nil)
+
+// NewRunSource reads rec and, if consumer is not nil, the end-to-end
+// matcher.
+func NewRunSource(rec *report.Recorder, consumer Consumer) *RunSource {
+	s := &RunSource{rec: rec}
+	s.init(consumer)
+	return s
+}
+
+// Finish takes the delivery verdict from the finished report s (its
+// delivery section and e2e histogram): later scrapes show them instead of
+// the matcher's running counts. The counters and other histograms need
+// nothing: after [report.Recorder.Result] the recorder serves its final
+// ones. A report without a delivery section changes nothing.
+func (s *RunSource) Finish(sum *report.Summary) { s.finish(sum) }
+
+// Totals returns the recorder's live totals (final after Result).
+func (s *RunSource) Totals() report.Totals { return s.rec.LiveTotals() }
+
+// VisitLatencies visits the recorder's running histograms, then the
+// consumer's end-to-end one.
+func (s *RunSource) VisitLatencies(visit func(family string, h *hdrhistogram.Histogram)) {
+	s.rec.VisitRunning(visit)
+	s.visitE2E(visit)
+}
+
+// consumerFigures are the live and final figures of an end-to-end
+// consumer, shared by the sources that may have one. Safe for concurrent
+// use.
+type consumerFigures struct {
 	consumer Consumer // nil: no consumer
 
 	mu      sync.Mutex              // guards scratch
@@ -66,25 +100,17 @@ type finalDelivery struct {
 	e2e *hdrhistogram.Histogram // nil: none in the report
 }
 
-var _ Source = (*RunSource)(nil)
-
-// NewRunSource reads rec and, if consumer is not nil, the end-to-end
-// matcher.
-func NewRunSource(rec *report.Recorder, consumer Consumer) *RunSource {
-	s := &RunSource{rec: rec, consumer: consumer}
+// init sets the consumer (nil: none).
+func (c *consumerFigures) init(consumer Consumer) {
+	c.consumer = consumer
 	if consumer != nil {
-		s.scratch = report.NewLatencyHistogram(0)
+		c.scratch = report.NewLatencyHistogram(0)
 	}
-	return s
 }
 
-// Finish takes the delivery verdict from the finished report s (its
-// delivery section and e2e histogram): later scrapes show them instead of
-// the matcher's running counts. The counters and other histograms need
-// nothing: after [report.Recorder.Result] the recorder serves its final
-// ones. A report without a delivery section changes nothing.
-func (s *RunSource) Finish(sum *report.Summary) {
-	if s.consumer == nil || sum.Delivery == nil {
+// finish takes the delivery verdict from the finished report.
+func (c *consumerFigures) finish(sum *report.Summary) {
+	if c.consumer == nil || sum.Delivery == nil {
 		return
 	}
 	d := sum.Delivery
@@ -92,41 +118,37 @@ func (s *RunSource) Finish(sum *report.Summary) {
 	if h, err := sum.Histogram(report.HistE2E); err == nil {
 		f.e2e = h
 	}
-	s.final.Store(f)
+	c.final.Store(f)
 }
 
-// Totals returns the recorder's live totals (final after Result).
-func (s *RunSource) Totals() report.Totals { return s.rec.LiveTotals() }
-
-// VisitLatencies visits the recorder's running histograms, then the
-// consumer's end-to-end one.
-func (s *RunSource) VisitLatencies(visit func(family string, h *hdrhistogram.Histogram)) {
-	s.rec.VisitRunning(visit)
-	if s.consumer == nil {
+// visitE2E visits the consumer's end-to-end histogram, the report's
+// after finish.
+func (c *consumerFigures) visitE2E(visit func(family string, h *hdrhistogram.Histogram)) {
+	if c.consumer == nil {
 		return
 	}
-	if f := s.final.Load(); f != nil {
+	if f := c.final.Load(); f != nil {
 		if f.e2e != nil {
 			visit(report.HistE2E, f.e2e)
 		}
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.scratch.Reset()
-	s.consumer.MergeE2E(s.scratch)
-	visit(report.HistE2E, s.scratch)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.scratch.Reset()
+	c.consumer.MergeE2E(c.scratch)
+	visit(report.HistE2E, c.scratch)
 }
 
 // Delivery returns the consumer's running counts, or the report's verdict
-// after Finish.
-func (s *RunSource) Delivery() (Delivery, bool) {
-	if s.consumer == nil {
+// after finish.
+func (c *consumerFigures) Delivery() (Delivery, bool) {
+	if c.consumer == nil {
 		return Delivery{}, false
 	}
-	if f := s.final.Load(); f != nil {
+	if f := c.final.Load(); f != nil {
 		return f.d, true
 	}
-	c := s.consumer.Counts()
-	return Delivery{Confirmed: int64(c.Confirmed), Duplicates: int64(c.Duplicates)}, true
+	n := c.consumer.Counts()
+	return Delivery{Confirmed: int64(n.Confirmed), Duplicates: int64(n.Duplicates)}, true
 }

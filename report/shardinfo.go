@@ -33,6 +33,12 @@ type ShardInfo struct {
 	// and received on the coordinator's, so an offset shows in them.
 	ClockOffsetNs int64 `json:"clock_offset_ns,omitempty"`
 	ClockRTTNs    int64 `json:"clock_rtt_ns,omitempty"`
+	// SentCounts is how many messages each of the shard's devices sent,
+	// device DevicesLo first ([EncodeSentCounts]): a device's sequence
+	// numbers 0..n-1 went out, so the coordinator's end-to-end matcher
+	// knows exactly which messages were lost. "" in a shard summary of a
+	// fleetbench older than the field.
+	SentCounts string `json:"sent_counts,omitempty"`
 }
 
 // ShardResult is one merged shard's own figures, kept in a merged

@@ -14,7 +14,6 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/fleetbench/fleetbench/confirm"
-	"github.com/fleetbench/fleetbench/fleet"
 	"github.com/fleetbench/fleetbench/report"
 	"github.com/fleetbench/fleetbench/scenario"
 )
@@ -80,9 +79,10 @@ func (cf *confirmer) fillSeries(s *report.Summary) {
 }
 
 // watchLag samples how far the consumer is behind the devices (messages
-// sent but not yet confirmed) until finish: a consumer that cannot keep up
-// shows as growing lag, not as silent loss.
-func (cf *confirmer) watchLag(rec *report.Recorder, since func() time.Duration) {
+// sent, as sent reads them, but not yet confirmed) until finish: a
+// consumer that cannot keep up shows as growing lag, not as silent loss.
+// since is the time since the run's start (the epoch at a coordinator).
+func (cf *confirmer) watchLag(sent func() int64, since func() time.Duration) {
 	cf.stopLag, cf.lagDone = make(chan struct{}), make(chan struct{})
 	cf.since, cf.ivStart = since, since()
 	cf.ivLog, cf.ivHist = report.NewIntervalLog(0), report.NewLatencyHistogram(0)
@@ -97,7 +97,7 @@ func (cf *confirmer) watchLag(rec *report.Recorder, since func() time.Duration) 
 			case <-t.C:
 				now := since()
 				confirmed := int64(cf.matcher.Counts().Confirmed)
-				cf.maxLag = max(cf.maxLag, rec.Totals().Sent-confirmed)
+				cf.maxLag = max(cf.maxLag, sent()-confirmed)
 				cf.samples = append(cf.samples, confirmSample{now, confirmed})
 				if now.Truncate(time.Second) > cf.ivStart.Truncate(time.Second) {
 					cf.takeInterval(now) // on whole seconds of the run, like the recorder's
@@ -182,8 +182,11 @@ func (r *runner) startConfirm(ctx context.Context, run uint32) (*confirmer, erro
 }
 
 // finish waits until every sent message is confirmed or the deadline
-// passes, stops the consumer and puts its verdict in the summary.
-func (cf *confirmer) finish(f *fleet.Fleet, sc *scenario.Scenario, deadline time.Time, s *report.Summary) error {
+// passes, stops the consumer and puts its verdict in the summary. sentBy
+// and idOf give, for a fleet position (0 ≤ slot < devices.count), how
+// many messages that device sent and its id: the fleet's own in one
+// process, every shard's sent counts at a coordinator.
+func (cf *confirmer) finish(sentBy func(slot int) uint64, idOf func(slot int) string, sc *scenario.Scenario, deadline time.Time, s *report.Summary) error {
 	t := time.NewTicker(10 * time.Millisecond)
 	for time.Now().Before(deadline) && int64(cf.matcher.Counts().Confirmed) < s.Publish.Sent {
 		<-t.C
@@ -204,7 +207,7 @@ func (cf *confirmer) finish(f *fleet.Fleet, sc *scenario.Scenario, deadline time
 		if slot < 0 || slot >= sc.Devices.Count {
 			return 0
 		}
-		return f.Sent(slot)
+		return sentBy(slot)
 	})
 	st := cf.src.Stats()
 	d := report.DeliveryStats{
@@ -216,7 +219,7 @@ func (cf *confirmer) finish(f *fleet.Fleet, sc *scenario.Scenario, deadline time
 		d.MaxLagMs = float64(cf.maxLag) / s.Publish.TargetRate * 1000
 	}
 	for _, l := range res.FirstLost {
-		d.FirstLost = append(d.FirstLost, report.LostMessage{Device: f.DeviceID(l.Device - sc.Devices.FirstIndex), Seq: l.Seq})
+		d.FirstLost = append(d.FirstLost, report.LostMessage{Device: idOf(l.Device - sc.Devices.FirstIndex), Seq: l.Seq})
 	}
 	var d2h = res.DeviceToHub
 	if d2h != nil && d2h.TotalCount() == 0 {

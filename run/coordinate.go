@@ -15,6 +15,7 @@ import (
 
 	"github.com/fleetbench/fleetbench/coord"
 	"github.com/fleetbench/fleetbench/fleet"
+	"github.com/fleetbench/fleetbench/metrics"
 	"github.com/fleetbench/fleetbench/report"
 	"github.com/fleetbench/fleetbench/scenario"
 )
@@ -108,12 +109,32 @@ func Coordinate(ctx context.Context, o CoordinateOptions, env Env) Result {
 		defer r.hub.Close()
 		sets, shardEnv = hubSets(r, sc)
 	}
+	// One run stamp for the whole fleet, handed to every shard when it
+	// registers, so that one consumer here matches every shard's messages;
+	// it attaches before any shard can publish.
+	runStamp := newRunStamp()
+	var cf *confirmer
 	if sc.Confirm != nil {
-		fmt.Fprintln(env.Stderr, "fleetbench: warning: the end-to-end consumer does not run in a sharded run yet: confirm is skipped (docs/scale.md)")
+		var err error
+		if cf, err = r.startConfirm(ctx, runStamp); err != nil {
+			fmt.Fprintln(env.Stderr, "fleetbench:", err)
+			if ctx.Err() != nil {
+				return Result{Outcome: Interrupted, Dir: outDir}
+			}
+			return Result{Outcome: Unreachable, Dir: outDir}
+		}
+		defer cf.cancel() // finish stops it; this, on an early return
 	}
+	fleetFigures := metrics.NewFleetSource(consumerOf(cf))
+	live, err := r.startMetrics(o.MetricsAddr, fleetFigures, filepath.Base(filepath.Clean(outDir)))
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "fleetbench:", err)
+		return Result{Outcome: RunFailed, Dir: outDir}
+	}
+	defer live.close()
 
 	srv, err := coord.NewServer(coord.ServerConfig{Addr: o.Listen, TLS: o.TLS, Token: o.Token, Shards: o.Shards,
-		ScenarioSHA256: sha, RegisterTimeout: orDefault(o.RegisterTimeout, time.Minute)})
+		ScenarioSHA256: sha, RegisterTimeout: orDefault(o.RegisterTimeout, time.Minute), RunStamp: runStamp})
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "fleetbench:", err)
 		return Result{Outcome: RunFailed, Dir: outDir}
@@ -176,7 +197,13 @@ func Coordinate(ctx context.Context, o CoordinateOptions, env Env) Result {
 		}
 	}
 
-	w := &watcher{r: r, srv: srv, epoch: epoch, shards: o.Shards, launched: launched, grace: orDefault(o.StopGrace, sc.Drain+15*time.Second)}
+	w := &watcher{r: r, srv: srv, epoch: epoch, shards: o.Shards, launched: launched, grace: orDefault(o.StopGrace, sc.Drain+15*time.Second),
+		figures: fleetFigures, latest: map[int]coord.Progress{}}
+	if cf != nil {
+		// The consumer's lag and e2e intervals run on the epoch's clock, like
+		// the shards' offsets (zero until the epoch).
+		cf.watchLag(w.sent, func() time.Duration { return max(0, time.Since(epoch)) })
+	}
 	watchDone := make(chan struct{})
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	go func() { defer close(watchDone); w.watch(ctx, watchCtx) }()
@@ -184,7 +211,15 @@ func Coordinate(ctx context.Context, o CoordinateOptions, env Env) Result {
 	stopWatch()
 	<-watchDone
 
-	return r.finishMerged(o, finals, missing, srv.Shards(), w, started)
+	return r.finishMerged(o, finals, missing, srv.Shards(), w, started, cf, live)
+}
+
+// consumerOf is the live side of cf for the metrics, nil without one.
+func consumerOf(cf *confirmer) metrics.Consumer {
+	if cf == nil {
+		return nil
+	}
+	return cf.matcher
 }
 
 // hubSets are the overrides that point shard processes at the
@@ -219,6 +254,7 @@ type watcher struct {
 	launched Launched
 	grace    time.Duration
 	shards   int
+	figures  *metrics.FleetSource // the fleet-wide live metrics, fed each shard's newest progress
 
 	mu          sync.Mutex
 	latest      map[int]coord.Progress
@@ -239,6 +275,18 @@ func (w *watcher) merged() (report.Totals, report.RunningSet) {
 	return t, set
 }
 
+// sent is how many messages the fleet has sent, by the shards' latest
+// progress (cheap: no histogram is decoded).
+func (w *watcher) sent() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var n int64
+	for _, p := range w.latest {
+		n += p.Totals.Sent
+	}
+	return n
+}
+
 type mergedLive struct {
 	report.RunningSet
 	totals report.Totals
@@ -247,7 +295,6 @@ type mergedLive struct {
 func (m mergedLive) Totals() report.Totals { return m.totals }
 
 func (w *watcher) watch(ctx, done context.Context) {
-	w.latest = map[int]coord.Progress{}
 	sc, env := w.r.sc, w.r.env
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -270,10 +317,14 @@ func (w *watcher) watch(ctx, done context.Context) {
 			return
 		case p := <-w.srv.Updates():
 			w.mu.Lock()
+			newer := false
 			if q, ok := w.latest[p.Index]; !ok || p.Seq > q.Seq {
-				w.latest[p.Index] = p
+				w.latest[p.Index], newer = p, true
 			}
 			w.mu.Unlock()
+			if newer {
+				w.figures.Update(p.Index, p.Totals, p.Hists)
+			}
 		case <-ctxDone:
 			ctxDone = nil
 			w.mu.Lock()
@@ -326,7 +377,7 @@ func (w *watcher) terminateAfter() <-chan time.Time {
 
 // finishMerged merges the finals, names the dead shards, records the
 // clocks, judges thresholds and writes the one run directory.
-func (r *runner) finishMerged(o CoordinateOptions, finals map[int]*report.Summary, missing []int, states []coord.ShardState, w *watcher, started time.Time) Result {
+func (r *runner) finishMerged(o CoordinateOptions, finals map[int]*report.Summary, missing []int, states []coord.ShardState, w *watcher, started time.Time, cf *confirmer, live *liveMetrics) Result {
 	env, sc := r.env, r.sc
 	if len(finals) == 0 {
 		fmt.Fprintln(env.Stderr, "fleetbench: no shard sent its final summary: there is nothing to merge (see each shard's output above)")
@@ -358,6 +409,12 @@ func (r *runner) finishMerged(o CoordinateOptions, finals map[int]*report.Summar
 		s.Errors = append(s.Errors, deadShard(i, o.Shards, sc.Devices.Count, byIndex[i], w))
 	}
 	s.Notes = append(s.Notes, clockNotes(s, byIndex)...)
+	if cf != nil {
+		if err := r.finishConfirm(cf, finals, missing, w, s); err != nil {
+			fmt.Fprintln(env.Stderr, "fleetbench: confirm:", err)
+			s.Errors = append(s.Errors, "confirm: "+err.Error())
+		}
+	}
 	if r.hub != nil {
 		s.Run.Target, s.Run.TargetKind = r.addr, sc.Target.Kind
 		hs := r.hub.Stats()
@@ -383,6 +440,8 @@ func (r *runner) finishMerged(o CoordinateOptions, finals map[int]*report.Summar
 	if !inPlace && outcome == OK {
 		outcome = Output
 	}
+	finalFigures(w.figures, finals, byIndex)
+	live.finish(s)
 	switch outcome {
 	case Partial:
 		fmt.Fprintf(env.Stderr, "fleetbench: partial result: %d of %d shards lost (named in the report above)\n", len(missing), o.Shards)
@@ -392,6 +451,58 @@ func (r *runner) finishMerged(o CoordinateOptions, finals map[int]*report.Summar
 		fmt.Fprintln(env.Stderr, "fleetbench: the run had errors (failed connects or messages): see the report above")
 	}
 	return Result{Summary: s, Outcome: outcome, Dir: wroteTo}
+}
+
+// finishConfirm waits for the consumer as a one-process run does (until
+// every sent message is confirmed, or the last shard's publish end plus
+// the drain; at once when interrupted) and sets the merged summary's
+// delivery from the whole fleet's sent counts, which each shard's final
+// summary carries.
+func (r *runner) finishConfirm(cf *confirmer, finals map[int]*report.Summary, missing []int, w *watcher, s *report.Summary) error {
+	sc := r.sc
+	sent := make([]uint64, sc.Devices.Count)
+	var publishEnd time.Duration
+	for i, f := range finals {
+		lo, hi := f.Shard.DevicesLo, f.Shard.DevicesHi
+		if hi <= lo {
+			continue
+		}
+		if f.Shard.SentCounts == "" || lo < 0 || hi > len(sent) {
+			cf.cancel()
+			return fmt.Errorf("shard %d's summary carries no sent counts for devices %d-%d (a fleetbench older than this coordinator): end-to-end delivery is not computed", i, lo, hi-1)
+		}
+		counts, err := report.DecodeSentCounts(f.Shard.SentCounts, hi-lo)
+		if err != nil {
+			cf.cancel()
+			return fmt.Errorf("shard %d: %w: end-to-end delivery is not computed", i, err)
+		}
+		copy(sent[lo:hi], counts)
+		publishEnd = max(publishEnd, time.Duration(f.Shard.ActualPublishStartOffsetNs)+time.Duration(f.Run.PublishPhaseMs*float64(time.Millisecond)))
+	}
+	w.mu.Lock()
+	interrupted := w.interrupted || w.abortReason != ""
+	w.mu.Unlock()
+	deadline := w.epoch.Add(publishEnd + sc.Drain)
+	if interrupted {
+		deadline = time.Now() // take what has arrived
+	}
+	if len(missing) > 0 {
+		s.Notes = append(s.Notes, "delivery covers the shards merged: messages of the lost shards' devices are not counted as confirmed or lost")
+	}
+	return cf.finish(func(slot int) uint64 { return sent[slot] }, sc.Devices.DeviceID, sc, deadline, s)
+}
+
+// finalFigures makes the live metrics serve the merged report's shards:
+// each one's last progress (sent after its own report was built, so its
+// counters are that report's), read from the coordinator's state, which
+// holds the newest even when the watcher stopped before reading it.
+func finalFigures(fs *metrics.FleetSource, finals map[int]*report.Summary, states map[int]coord.ShardState) {
+	fs.Only(func(i int) bool { return finals[i] != nil })
+	for i := range finals {
+		if st, ok := states[i]; ok && st.Last != nil {
+			fs.Update(i, st.Last.Totals, st.Last.Hists)
+		}
+	}
 }
 
 // deadShard names a shard that sent no final summary, its devices and

@@ -2,6 +2,7 @@ package run
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/fleetbench/fleetbench/metrics"
 	"github.com/fleetbench/fleetbench/report"
@@ -11,24 +12,40 @@ import (
 // (Options.MetricsAddr, docs/metrics.md). A nil *liveMetrics (no address)
 // does nothing.
 type liveMetrics struct {
-	src     *metrics.RunSource
+	src     finishingSource
 	srv     *metrics.Server
 	onFinal func(addr string)
 }
 
-// startMetrics starts serving rec's (and the consumer's) figures at addr,
-// labelled with the run's id and scenario, and says where on stderr. ""
-// serves nothing and returns nil.
-func (r *runner) startMetrics(addr string, rec *report.Recorder, cf *confirmer, runID string) (*liveMetrics, error) {
-	if addr == "" {
-		return nil, nil
-	}
+// finishingSource is a metrics source that serves a finished report's
+// figures once told it (metrics.RunSource, metrics.FleetSource).
+type finishingSource interface {
+	metrics.Source
+	Finish(*report.Summary)
+}
+
+// newRunSource reads rec and, when a consumer runs, its matcher.
+func newRunSource(rec *report.Recorder, cf *confirmer) *metrics.RunSource {
 	var consumer metrics.Consumer
 	if cf != nil {
 		consumer = cf.matcher
 	}
-	src := metrics.NewRunSource(rec, consumer)
-	c := metrics.NewCollector(src, metrics.Labels{Run: runID, Scenario: r.sc.Name, Shard: metrics.ShardAll})
+	return metrics.NewRunSource(rec, consumer)
+}
+
+// startMetrics starts serving src's figures at addr, labelled with the
+// run's id, scenario and shard (a shard's index; "all" for the whole
+// fleet, in one process or at a coordinator), and says where on stderr.
+// "" serves nothing and returns nil.
+func (r *runner) startMetrics(addr string, src finishingSource, runID string) (*liveMetrics, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	shard := metrics.ShardAll
+	if r.shard != nil {
+		shard = strconv.Itoa(r.shard.Spec.Index)
+	}
+	c := metrics.NewCollector(src, metrics.Labels{Run: runID, Scenario: r.sc.Name, Shard: shard})
 	srv, err := metrics.Serve(addr, metrics.NewRegistry(c))
 	if err != nil {
 		return nil, fmt.Errorf("cannot serve metrics on %s: %w — nothing was run (choose another --metrics-addr, e.g. 127.0.0.1:0 for any free port)", addr, err)

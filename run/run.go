@@ -154,9 +154,18 @@ func (r *runner) run(ctx context.Context, outDir string) Result {
 	}
 
 	rec := report.NewRecorder(report.RecorderConfig{LateAfter: sc.Publish.LateAfter})
-	var runIDBytes [4]byte
-	rand.Read(runIDBytes[:])
-	runStamp := binary.BigEndian.Uint32(runIDBytes[:])
+	runStamp := newRunStamp()
+	var link *shardLink
+	if r.shard != nil {
+		// A shard registers before it builds its devices: they stamp every
+		// payload with the run stamp its coordinator hands out.
+		if link, err = r.register(ctx); err != nil {
+			return r.joinFailed(ctx, err, outDir)
+		}
+		if st, ok := link.runStamp(); ok {
+			runStamp = st
+		}
+	}
 	var cf *confirmer
 	if sc.Confirm != nil && r.shard != nil {
 		fmt.Fprintln(env.Stderr, "fleetbench: a shard runs no end-to-end consumer (its coordinator runs one for the whole fleet): confirm is skipped here")
@@ -170,7 +179,7 @@ func (r *runner) run(ctx context.Context, outDir string) Result {
 			return Result{Outcome: Unreachable, Dir: outDir}
 		}
 	}
-	live, err := r.startMetrics(r.metricsAddr, rec, cf, filepath.Base(outDir))
+	live, err := r.startMetrics(r.metricsAddr, newRunSource(rec, cf), filepath.Base(outDir))
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "fleetbench:", err)
 		if cf != nil {
@@ -200,7 +209,7 @@ func (r *runner) run(ctx context.Context, outDir string) Result {
 				// consumer on it, so its series and intervals line up with
 				// the recorder's.
 				start := f.Start()
-				cf.watchLag(rec, func() time.Duration { return time.Since(start) })
+				cf.watchLag(func() int64 { return rec.Totals().Sent }, func() time.Duration { return time.Since(start) })
 			}
 			if env.OnPhase != nil {
 				env.OnPhase(p)
@@ -211,20 +220,9 @@ func (r *runner) run(ctx context.Context, outDir string) Result {
 		fmt.Fprintln(env.Stderr, "fleetbench:", err)
 		return Result{Outcome: RunFailed, Dir: outDir}
 	}
-	var link *shardLink
-	if r.shard != nil {
-		if link, err = r.joinFleet(ctx, f); err != nil {
-			var ce *configError
-			switch {
-			case errors.As(err, &ce):
-				fmt.Fprintln(env.Stderr, "fleetbench:", ce.err)
-				return Result{Outcome: InvalidScenario, Dir: outDir}
-			case ctx.Err() != nil:
-				fmt.Fprintln(env.Stderr, "fleetbench: interrupted before the run started:", err)
-				return Result{Outcome: Interrupted, Dir: outDir}
-			}
-			fmt.Fprintln(env.Stderr, "fleetbench:", err)
-			return Result{Outcome: RunFailed, Dir: outDir}
+	if link != nil {
+		if err = link.waitEpoch(ctx, f); err != nil {
+			return r.joinFailed(ctx, err, outDir)
 		}
 	}
 	baseRSS := currentRSS()
@@ -260,12 +258,12 @@ func (r *runner) run(ctx context.Context, outDir string) Result {
 	cancelRun()
 	watching.Wait()
 	phase.Store(phaseName(fleet.PhaseDone))
-	stopStream()
 	stopProgress()
 	aborted := abortReason != "" && ctx.Err() == nil
 	end := time.Since(f.Start())
 
 	s := report.Build(rec.Result(end), r.runInfo(outDir, started, ph), configEcho(sc))
+	stopStream() // after Result: the last progress holds the summary's own figures
 	s.Interrupted = ph.Interrupted
 	s.Errors = f.Errors()
 	if aborted {
@@ -281,7 +279,7 @@ func (r *runner) run(ctx context.Context, outDir string) Result {
 		if ctx.Err() != nil {
 			deadline = time.Now() // interrupted: take what has arrived
 		}
-		if err := cf.finish(f, sc, deadline, s); err != nil {
+		if err := cf.finish(f.Sent, f.DeviceID, sc, deadline, s); err != nil {
 			fmt.Fprintln(env.Stderr, "fleetbench: confirm:", err)
 		}
 	}
@@ -291,9 +289,7 @@ func (r *runner) run(ctx context.Context, outDir string) Result {
 	}
 
 	if link != nil {
-		lo, hi := f.Devices()
-		planned, _ := f.PlannedPublishStart()
-		s.Shard = link.info(&shardSpecRange{lo: lo, hi: hi, planned: planned}, ph)
+		s.Shard = link.info(f, ph)
 		if link.stopped != "" {
 			s.Errors = append(s.Errors, "stopped by the coordinator: "+link.stopped)
 		}
@@ -306,6 +302,7 @@ func (r *runner) run(ctx context.Context, outDir string) Result {
 		if !inPlace && outcome == OK {
 			outcome = Output
 		}
+		live.finish(s)
 		link.sendFinal(s, func(msg string) { fmt.Fprintln(env.Stderr, "fleetbench:", msg) })
 		return Result{Summary: s, Outcome: outcome, Dir: wroteTo}
 	}
@@ -333,6 +330,19 @@ func (r *runner) run(ctx context.Context, outDir string) Result {
 		fmt.Fprintln(env.Stderr, "fleetbench: thresholds failed: see the report above")
 	}
 	return Result{Summary: s, Outcome: outcome, Dir: wroteTo}
+}
+
+// newRunStamp picks a run's 32-bit run id, which every device stamps into
+// each payload so that the end-to-end consumer tells this run's messages
+// from any other's. Never 0 (the coordinator's "no stamp").
+func newRunStamp() uint32 {
+	for {
+		var b [4]byte
+		rand.Read(b[:])
+		if st := binary.BigEndian.Uint32(b[:]); st != 0 {
+			return st
+		}
+	}
 }
 
 // configError is a set-up failure the scenario (or its environment) must

@@ -55,10 +55,11 @@ type shardLink struct {
 	failing bool   // the last progress did not reach the coordinator
 }
 
-// joinFleet registers the shard with its coordinator (if any) and waits
-// for the epoch, which it sets on f. Without a coordinator the epoch is the
-// given one.
-func (r *runner) joinFleet(ctx context.Context, f *fleet.Fleet) (*shardLink, error) {
+// register registers the shard with its coordinator (if any), before its
+// devices are built, since they stamp every payload with the run stamp the
+// coordinator hands out. Without a coordinator the link only carries the
+// given epoch (see waitEpoch).
+func (r *runner) register(ctx context.Context) (*shardLink, error) {
 	o := r.shard
 	l := &shardLink{opts: o, sha: o.ScenarioSHA256}
 	if l.sha == "" {
@@ -68,11 +69,9 @@ func (r *runner) joinFleet(ctx context.Context, f *fleet.Fleet) (*shardLink, err
 		if o.Epoch.IsZero() {
 			return nil, &configError{fmt.Errorf("--shard %s needs a --coordinator, or an --epoch every shard is given alike", o.Spec)}
 		}
-		l.epoch = o.Epoch
-		f.SetEpoch(o.Epoch)
 		return l, nil
 	}
-	lo, hi := f.Devices()
+	lo, hi := fleet.ShardRange(r.sc.Devices.Count, o.Spec.Index, o.Spec.Count)
 	host := ""
 	if r.env.Hostname != nil {
 		host, _ = r.env.Hostname()
@@ -84,20 +83,58 @@ func (r *runner) joinFleet(ctx context.Context, f *fleet.Fleet) (*shardLink, err
 	if err != nil {
 		return nil, fmt.Errorf("registering with the coordinator: %w", err)
 	}
+	l.client = c
 	fmt.Fprintf(r.env.Stderr, "fleetbench: shard %s registered with %s (clock offset %v), waiting for the epoch\n",
 		o.Spec, o.Coordinator, c.ClockOffset())
-	local, err := c.WaitStart(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("waiting for the coordinator's epoch: %w", err)
-	}
-	l.client = c
-	l.epoch = local.Add(-c.ClockOffset())
-	f.SetEpoch(local)
 	return l, nil
 }
 
+// runStamp is the run id the coordinator handed out, if it did.
+func (l *shardLink) runStamp() (uint32, bool) {
+	if l.client == nil {
+		return 0, false
+	}
+	return l.client.RunStamp()
+}
+
+// waitEpoch waits for the coordinator's epoch (without one: the given
+// epoch) and sets it on f.
+func (l *shardLink) waitEpoch(ctx context.Context, f *fleet.Fleet) error {
+	if l.client == nil {
+		l.epoch = l.opts.Epoch
+		f.SetEpoch(l.opts.Epoch)
+		return nil
+	}
+	local, err := l.client.WaitStart(ctx)
+	if err != nil {
+		return fmt.Errorf("waiting for the coordinator's epoch: %w", err)
+	}
+	l.epoch = local.Add(-l.client.ClockOffset())
+	f.SetEpoch(local)
+	return nil
+}
+
+// joinFailed is the result of a shard that could not join its fleet.
+func (r *runner) joinFailed(ctx context.Context, err error, outDir string) Result {
+	var ce *configError
+	switch {
+	case errors.As(err, &ce):
+		fmt.Fprintln(r.env.Stderr, "fleetbench:", ce.err)
+		return Result{Outcome: InvalidScenario, Dir: outDir}
+	case ctx.Err() != nil:
+		fmt.Fprintln(r.env.Stderr, "fleetbench: interrupted before the run started:", err)
+		return Result{Outcome: Interrupted, Dir: outDir}
+	}
+	fmt.Fprintln(r.env.Stderr, "fleetbench:", err)
+	return Result{Outcome: RunFailed, Dir: outDir}
+}
+
 // stream sends the shard's cumulative progress to the coordinator every
-// second until the returned func is called; a Control.Stop cancels the
+// second until the returned func is called, which sends the last one:
+// called after the recorder's Result, that one holds exactly the figures
+// of the shard's summary (LiveTotals, the final histograms), so the
+// coordinator's live figures end equal to its merged report. A
+// Control.Stop cancels the
 // run through stop, as Ctrl-C would. A coordinator that cannot be reached
 // is reported once and the run goes on: its shard directory still merges
 // offline (`fleetbench merge`).
@@ -111,7 +148,7 @@ func (l *shardLink) stream(rec *report.Recorder, f *fleet.Fleet, phase func() st
 		seq++
 		hists, _ := rec.RunningHistograms()
 		p := coord.Progress{Index: l.opts.Spec.Index, Seq: seq, ElapsedNs: int64(time.Since(f.Start())),
-			Totals: rec.Totals(), Hists: hists, Phase: phase()}
+			Totals: rec.LiveTotals(), Hists: hists, Phase: phase()}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		ctl, err := l.client.SendProgress(ctx, p)
 		cancel()
@@ -145,23 +182,25 @@ func (l *shardLink) stream(rec *report.Recorder, f *fleet.Fleet, phase func() st
 	return func() { close(done); <-finished; send() }
 }
 
-// info is the shard block of the shard's summary.
-func (l *shardLink) info(sc *shardSpecRange, ph fleet.Phases) *report.ShardInfo {
+// info is the shard block of the shard's summary, with its devices' sent
+// counts (call after f.Run).
+func (l *shardLink) info(f *fleet.Fleet, ph fleet.Phases) *report.ShardInfo {
+	lo, hi := f.Devices()
+	planned, _ := f.PlannedPublishStart()
+	sent := make([]uint64, hi-lo)
+	for slot := lo; slot < hi; slot++ {
+		sent[slot-lo] = f.Sent(slot)
+	}
 	s := &report.ShardInfo{
 		Index: l.opts.Spec.Index, Count: l.opts.Spec.Count, EpochUnixNs: l.epoch.UnixNano(),
-		DevicesLo: sc.lo, DevicesHi: sc.hi, PublishStartOffsetNs: int64(sc.planned),
+		DevicesLo: lo, DevicesHi: hi, PublishStartOffsetNs: int64(planned),
 		ActualPublishStartOffsetNs: int64(ph.PublishBegan), ScenarioSHA256: l.sha,
+		SentCounts: report.EncodeSentCounts(sent),
 	}
 	if l.client != nil {
 		s.ClockOffsetNs = int64(l.client.ClockOffset())
 	}
 	return s
-}
-
-// shardSpecRange is a shard fleet's device range and planned publish start.
-type shardSpecRange struct {
-	lo, hi  int
-	planned time.Duration
 }
 
 // sendFinal uploads the shard's final summary (a failure is reported: the

@@ -146,6 +146,28 @@ func TestMetricsAddrServesTheRunsFigures(t *testing.T) {
 		t.Errorf("during the run: %g connects, want some and at most the final %d", v, s.Connect.Connected)
 	}
 
+	if s.Publish.Sent == 0 || s.Delivery.Confirmed == 0 {
+		t.Fatalf("the run sent %d and confirmed %d: nothing to compare", s.Publish.Sent, s.Delivery.Confirmed)
+	}
+	checkScrapeEqualsSummary(t, final, s, labels)
+	for _, name := range []string{"process_cpu_seconds_total", "process_resident_memory_bytes"} {
+		series(t, final, name, labels)
+	}
+
+	t.Run("dashboard", func(t *testing.T) {
+		for _, name := range dashboardMetrics(t) {
+			if _, ok := final[name]; !ok {
+				t.Errorf("deploy/grafana/fleetbench.json queries %s, which the run does not serve", name)
+			}
+		}
+	})
+}
+
+// checkScrapeEqualsSummary checks that a final scrape's counters, gauges
+// and latency histograms (classic and native buckets) with labels equal
+// summary.json's s (the delivery ones when s has a delivery section).
+func checkScrapeEqualsSummary(t *testing.T, final map[string]*dto.MetricFamily, s *report.Summary, labels map[string]string) {
+	t.Helper()
 	counters := map[string]int64{
 		"fleetbench_connect_attempts_total":               s.Connect.Attempted,
 		"fleetbench_connects_total":                       s.Connect.Connected,
@@ -158,12 +180,18 @@ func TestMetricsAddrServesTheRunsFigures(t *testing.T) {
 		"fleetbench_messages_late_total":                  s.Publish.Late,
 		"fleetbench_messages_missed_total":                s.Publish.Missed,
 		"fleetbench_messages_unacked_on_disconnect_total": s.Publish.UnackedOnDisconnect,
-		"fleetbench_messages_confirmed_total":             s.Delivery.Confirmed,
-		"fleetbench_messages_lost_total":                  s.Delivery.Lost,
-		"fleetbench_messages_duplicated_total":            s.Delivery.Duplicates,
 	}
-	if s.Publish.Sent == 0 || s.Delivery.Confirmed == 0 {
-		t.Fatalf("the run sent %d and confirmed %d: nothing to compare", s.Publish.Sent, s.Delivery.Confirmed)
+	hists := map[string]report.Latency{
+		"fleetbench_connect_duration_seconds":            s.Connect.Latency,
+		"fleetbench_publish_latency_seconds":             s.Publish.Latency,
+		"fleetbench_publish_latency_uncorrected_seconds": s.Publish.LatencyUncorrected,
+		"fleetbench_publish_lateness_seconds":            s.Publish.Lateness,
+	}
+	if s.Delivery != nil {
+		counters["fleetbench_messages_confirmed_total"] = s.Delivery.Confirmed
+		counters["fleetbench_messages_lost_total"] = s.Delivery.Lost
+		counters["fleetbench_messages_duplicated_total"] = s.Delivery.Duplicates
+		hists["fleetbench_e2e_latency_seconds"] = s.Delivery.Latency
 	}
 	for name, want := range counters {
 		if got := series(t, final, name, labels).GetCounter().GetValue(); got != float64(want) {
@@ -188,14 +216,6 @@ func TestMetricsAddrServesTheRunsFigures(t *testing.T) {
 			t.Errorf("%s = %g, summary.json says %d", name, got, want)
 		}
 	}
-
-	hists := map[string]report.Latency{
-		"fleetbench_connect_duration_seconds":            s.Connect.Latency,
-		"fleetbench_publish_latency_seconds":             s.Publish.Latency,
-		"fleetbench_publish_latency_uncorrected_seconds": s.Publish.LatencyUncorrected,
-		"fleetbench_publish_lateness_seconds":            s.Publish.Lateness,
-		"fleetbench_e2e_latency_seconds":                 s.Delivery.Latency,
-	}
 	for name, l := range hists {
 		h := series(t, final, name, labels).GetHistogram()
 		if h.GetSampleCount() != uint64(l.Count) || l.Count == 0 {
@@ -211,17 +231,6 @@ func TestMetricsAddrServesTheRunsFigures(t *testing.T) {
 			t.Errorf("%s: native buckets hold %d, summary.json %d", name, got, l.Count)
 		}
 	}
-	for _, name := range []string{"process_cpu_seconds_total", "process_resident_memory_bytes"} {
-		series(t, final, name, labels)
-	}
-
-	t.Run("dashboard", func(t *testing.T) {
-		for _, name := range dashboardMetrics(t) {
-			if _, ok := final[name]; !ok {
-				t.Errorf("deploy/grafana/fleetbench.json queries %s, which the run does not serve", name)
-			}
-		}
-	})
 }
 
 // nativeTotal adds up a native histogram's buckets and its zero bucket.

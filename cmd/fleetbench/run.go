@@ -58,10 +58,11 @@ func cmdRun(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, err) // Load accepted the same input: cannot happen
 		return ExitInvalidScenario
 	}
+	onMetricsFinal := func(addr string) { lingerForScrape(ctx, addr, *metricsLinger, env) }
 	if sf.sharded() {
 		// A shard uploads its shard directory, a coordinator the merged
 		// run (with its shards/ below it), as a single run would.
-		code := sf.run(ctx, opts, env)
+		code := sf.run(ctx, opts, env, onMetricsFinal)
 		if upload != "" {
 			if publishRunDir(context.WithoutCancel(ctx), outDir, upload, temp, env) != nil && code == ExitOK {
 				code = ExitOutput
@@ -97,7 +98,7 @@ func cmdRun(ctx context.Context, args []string, env Env) int {
 	res := runlib.Run(ctx, opts, runlib.Env{
 		Stdout: env.Stdout, Stderr: env.Stderr, LookupEnv: env.LookupEnv, ReadFile: env.ReadFile,
 		FileLimit: env.FileLimit, PortRange: env.PortRange, Hostname: os.Hostname, OnPhase: env.onPhase,
-		OnMetricsFinal: func(addr string) { lingerForScrape(ctx, addr, *metricsLinger, env) },
+		OnMetricsFinal: onMetricsFinal,
 	})
 	code = exitCode(res.Outcome)
 	if upload != "" && res.Dir != "" {

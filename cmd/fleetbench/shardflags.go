@@ -62,14 +62,17 @@ func (f *shardFlags) token(env Env) (string, error) {
 	return "", fmt.Errorf("no run token: set $%s or give --token-file FILE (the same on the coordinator and every shard)", TokenEnv)
 }
 
-func (f *shardFlags) run(ctx context.Context, opts runlib.Options, env Env) int {
+// run runs a shard or a coordinator; onMetricsFinal is Env.OnMetricsFinal
+// for --metrics-addr (a coordinator serves the fleet's figures, a shard
+// its own).
+func (f *shardFlags) run(ctx context.Context, opts runlib.Options, env Env, onMetricsFinal func(addr string)) int {
 	usage := func(msg string) int {
 		fmt.Fprintln(env.Stderr, "fleetbench run:", msg)
 		return ExitUsage
 	}
 	env.Stderr = &lockedWriter{w: env.Stderr} // shared by the coordinator's goroutines and its shards' copiers
 	renv := runlib.Env{Stdout: env.Stdout, Stderr: env.Stderr, LookupEnv: env.LookupEnv, ReadFile: env.ReadFile,
-		FileLimit: env.FileLimit, PortRange: env.PortRange, Hostname: os.Hostname, OnPhase: env.onPhase}
+		FileLimit: env.FileLimit, PortRange: env.PortRange, Hostname: os.Hostname, OnPhase: env.onPhase, OnMetricsFinal: onMetricsFinal}
 	switch {
 	case f.shard != "" && (f.procs > 0 || f.shards > 0):
 		return usage("--shard runs one shard; --procs and --shards coordinate them: give one")
