@@ -1,6 +1,8 @@
 package report
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"time"
 
@@ -18,10 +20,6 @@ const (
 	// CONNACK, back-off and failed attempts included.
 	HistRecovery = "recovery"
 )
-
-// RecoveryMaxLatency is the largest value the recovery histograms track:
-// a time to recover includes back-offs of up to max_backoff each.
-const RecoveryMaxLatency = time.Hour
 
 // Recovery records how devices the run dropped on purpose (churn, storm)
 // came back. It is separate from the shards because drops are rare events,
@@ -53,8 +51,8 @@ type StormRecovery struct {
 func (r *Recorder) Recovery() *Recovery {
 	r.recoveryOnce.Do(func() {
 		r.recovery = &Recovery{r: r,
-			reconnect: NewLatencyHistogram(RecoveryMaxLatency),
-			recovery:  NewLatencyHistogram(RecoveryMaxLatency)}
+			reconnect: NewLatencyHistogram(r.maxLatency), // one range for every family, so shards merge
+			recovery:  NewLatencyHistogram(r.maxLatency)}
 	})
 	return r.recovery
 }
@@ -189,4 +187,54 @@ func (rs *RecoveryStats) RecoveryTime() (seconds float64, ok bool) {
 		seconds = max(seconds, st.RecoveredMs/1000)
 	}
 	return seconds, true
+}
+
+// mergeRecovery adds up the shards' recovery sections: drops and failures
+// are summed, the latencies come from the merged histograms, and the
+// storms (one timetable, the same instant in every shard) are merged by
+// instant: devices summed, the latest recovery, all back only if all were
+// back in every shard. nil when no shard has the section.
+func mergeRecovery(shards []*Summary, hists map[string]*hdrhistogram.Histogram) *RecoveryStats {
+	var out *RecoveryStats
+	for _, s := range shards {
+		r := s.Recovery
+		if r == nil {
+			continue
+		}
+		if out == nil {
+			out = &RecoveryStats{FailedByReason: map[string]int64{}}
+		}
+		out.Dropped += r.Dropped
+		addCounts(out.FailedByReason, r.FailedByReason)
+		for _, st := range r.Storms {
+			i := slices.IndexFunc(out.Storms, func(o StormRecovery) bool { return o.AtMs == st.AtMs })
+			if i < 0 {
+				out.Storms = append(out.Storms, st)
+				continue
+			}
+			o := &out.Storms[i]
+			o.Devices += st.Devices
+			o.RecoveredMs = max(o.RecoveredMs, st.RecoveredMs)
+			o.AllBack = o.AllBack && st.AllBack
+		}
+	}
+	if out == nil {
+		return nil
+	}
+	slices.SortFunc(out.Storms, func(a, b StormRecovery) int { return cmp.Compare(a.AtMs, b.AtMs) })
+	out.countRefusals()
+	var overRc, overRv int64
+	for _, s := range shards {
+		if s.Recovery != nil {
+			overRc += s.Recovery.Reconnect.OverMax
+			overRv += s.Recovery.Recovery.OverMax
+		}
+	}
+	if h := hists[HistReconnect]; h != nil {
+		out.Reconnect = latencyOf(h, overRc)
+	}
+	if h := hists[HistRecovery]; h != nil {
+		out.Recovery = latencyOf(h, overRv)
+	}
+	return out
 }
