@@ -650,7 +650,8 @@ func (f *Fleet) wakeAll() {
 
 // drain waits until every one of the due messages was sent or skipped (a
 // device behind schedule, waiting for PUBACKs or reconnecting, catches up
-// now) and every sent QoS 1 message is acknowledged or failed, or until d
+// now), every sent QoS 1 message is acknowledged or failed and every
+// device the storm dropped is back (its recovery is measured), or until d
 // has passed.
 func (f *Fleet) drain(d time.Duration, due int64) {
 	deadline := time.Now().Add(d)
@@ -660,7 +661,7 @@ func (f *Fleet) drain(d time.Duration, due int64) {
 		tot := f.rec.Totals()
 		handled := tot.Sent+tot.Missed >= due
 		answered := f.sc.Publish.QoS == 0 || tot.Acked+tot.Failed >= tot.Sent
-		if handled && answered {
+		if handled && answered && f.stormDown.Load() == 0 {
 			return
 		}
 		<-t.C
