@@ -33,6 +33,14 @@ type device struct {
 	// starts, read by the session when it ends.
 	clientKey uint64
 	attempts  int // consecutive failed reconnects
+	// draws counts the jitter draws of the device's back-offs
+	// (jitterDraw); only its one reconnecting goroutine touches it.
+	draws uint64
+	// dropKind is set (dropChurn, dropStorm) when the run closes the
+	// device's connection on purpose (drop), and taken by the session as
+	// it ends; downAt is the drop's offset.
+	dropKind atomic.Uint32
+	downAt   atomic.Int64
 
 	pokes atomic.Uint32 // bumped before the device is woken to send (poke)
 
@@ -138,6 +146,32 @@ func (d *device) forceClose() {
 		d.conn.Close()
 	}
 	d.mu.Unlock()
+}
+
+// Kinds of deliberate drop (device.dropKind).
+const (
+	dropChurn = 1 + iota
+	dropStorm
+)
+
+// drop closes the device's connection from the client side at offset at,
+// as a network fault would: the session sees the connection fail and the
+// device reconnects by the back-off rules. It reports false, and does
+// nothing, when the device has no connection (it is down or reconnecting)
+// or a drop is already under way. Safe to call from any goroutine.
+func (d *device) drop(at time.Duration, kind uint32) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.conn == nil || !d.dropKind.CompareAndSwap(0, kind) {
+		return false
+	}
+	d.downAt.Store(int64(at))
+	if c, ok := d.conn.(*tls.Conn); ok {
+		c.NetConn().Close()
+	} else {
+		d.conn.Close()
+	}
+	return true
 }
 
 // poke wakes the device because one of its messages is due now. The
@@ -302,20 +336,28 @@ loop:
 		// stops is too, with no count apart).
 		d.shard.UnackedOnDisconnect(lost)
 	}
+	kind := d.dropKind.Swap(0) // a drop racing another ending is no drop
 	switch {
 	case reason == endRenew:
-		f.startReconnect(d, 0)
+		f.startReconnect(d, 0, 0)
+	case reason == endLost && kind != 0:
+		f.rec.Recovery().Dropped()
+		if kind == dropStorm {
+			f.stormDropped.Add(1)
+			f.stormDown.Add(1)
+		}
+		f.startReconnect(d, 1, kind) // validation: churn and storm need reconnect
 	case reason == endLost && f.takenOver(d):
 		d.shard.Disconnected(report.DisconnectTakenOver)
 		f.noteTakeover(d)
 		if sc.Connect.Reconnect {
-			f.startReconnect(d, 1)
+			f.startReconnect(d, 1, 0)
 		}
 	case reason == endLost:
 		d.shard.Disconnected(report.DisconnectLost)
 		f.noteDrop(failure)
 		if sc.Connect.Reconnect {
-			f.startReconnect(d, 1)
+			f.startReconnect(d, 1, 0)
 		}
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -57,6 +56,9 @@ type Config struct {
 	// phase starts at PlannedPublishStart(Scenario, Epoch). Zero: the run
 	// starts when Run is called.
 	Epoch time.Time
+	// Seed seeds the reconnect back-offs' jitter (jitterDraw): runs with
+	// the same seed wait the same, device by device.
+	Seed uint64
 }
 
 // Phase is a stage of a run.
@@ -92,7 +94,9 @@ type Fleet struct {
 	// tests: replaces connect (the dial and the session) in the ramp
 	connectHook func(ctx context.Context, d *device) error
 	sched       *Schedule
-	devices     []device // this shard's devices: fleet positions lo, lo+1, ...
+	disrupt     *Disruptions // deliberate drops: churn and storm
+	seed        uint64       // jitter seed (Config.Seed)
+	devices     []device     // this shard's devices: fleet positions lo, lo+1, ...
 	shard       ShardSpec
 	lo          int     // fleet position of devices[0]
 	fleetSize   int     // devices in the whole fleet: the round-robin modulus
@@ -127,6 +131,10 @@ type Fleet struct {
 	dropSample  atomic.Pointer[string]                       // first error that dropped a connection
 	takeSample  atomic.Pointer[string]                       // first connection taken over by a duplicate client id
 
+	// The storm: devices it dropped, those still down, and the offset of
+	// the last one's reconnect.
+	stormDropped, stormDown, stormLastBack atomic.Int64
+
 	// Who holds each MQTT client id: the slot of the device that sent the
 	// last CONNECT with it, by the id's hash (claim). A broker closes a
 	// session when another connects with its client id, so a device whose
@@ -149,7 +157,7 @@ func New(cfg Config) (*Fleet, error) {
 	f := &Fleet{
 		sc: sc, addr: cfg.Addr, tls: cfg.TLS, creds: cfg.Credentials, rec: cfg.Recorder, log: cfg.Log,
 		onPhase: cfg.OnPhase, cert: cfg.ClientCert, precise: sc.Publish.Pacing != scenario.PacingEfficient,
-		sched:  NewSchedule(sc.Publish, sc.Duration),
+		sched: NewSchedule(sc.Publish, sc.Duration), disrupt: NewDisruptions(sc), seed: cfg.Seed,
 		sem:    semaphore.NewWeighted(int64(sc.Connect.MaxInFlight)),
 		idSeed: maphash.MakeSeed(), shard: cfg.Shard, fleetSize: sc.Devices.Count,
 		origin: cfg.Epoch, planned: -1,
@@ -333,6 +341,7 @@ func (f *Fleet) Run(ctx context.Context) (Phases, error) {
 		for i, n := 0, f.pacerCount(); i < n; i++ {
 			pacers.Go(func() { f.pace(int64(i), int64(n)) })
 		}
+		stopDrops := f.startDrops(ph.PublishStart)
 		t := time.NewTimer(time.Until(f.start.Add(ph.PublishStart + f.sched.Duration())))
 		select {
 		case <-t.C:
@@ -343,6 +352,7 @@ func (f *Fleet) Run(ctx context.Context) (Phases, error) {
 			f.rec.SetPublishEnd(now)
 			f.wakeAll()
 		}
+		stopDrops()
 		// The drain is a limit: from its end nothing is sent, whatever
 		// is left (it counts missed), and whatever is unanswered then is
 		// unacknowledged.
@@ -368,6 +378,7 @@ func (f *Fleet) Run(ctx context.Context) (Phases, error) {
 	f.stop()
 	f.phase(PhaseDone)
 	f.accountUnsent(ph)
+	f.recordStorm(ph)
 	if ctx.Err() != nil {
 		ph.Interrupted = true
 		return ph, ctx.Err()
@@ -573,8 +584,10 @@ func (f *Fleet) startSession(d *device, conn net.Conn, wire *sendConn) {
 }
 
 // startReconnect brings a dropped device back after a jittered exponential
-// back-off (attempt 0: at once, for token renewal).
-func (f *Fleet) startReconnect(d *device, attempt int) {
+// back-off (BackoffWait; attempt 0: at once, for token renewal). drop is
+// the kind of deliberate drop the device comes back from (0: none): its
+// failed attempts and its recovery are recorded in the Recorder's Recovery.
+func (f *Fleet) startReconnect(d *device, attempt int, drop uint32) {
 	if f.stopping.Load() {
 		return
 	}
@@ -583,8 +596,8 @@ func (f *Fleet) startReconnect(d *device, attempt int) {
 		defer f.wg.Done()
 		for ; ; attempt++ {
 			if attempt > 0 {
-				backoff := min(time.Second<<min(attempt-1, 5), 30*time.Second)
-				backoff = backoff/2 + rand.N(backoff/2+1)
+				backoff := BackoffWait(f.sc.Connect.Backoff, attempt, jitterDraw(f.seed, d.index, d.draws))
+				d.draws++
 				t := time.NewTimer(backoff)
 				select {
 				case <-t.C:
@@ -610,10 +623,17 @@ func (f *Fleet) startReconnect(d *device, attempt int) {
 				reason := classify(err)
 				d.shard.ConnectFailed(reason)
 				f.noteError(reason, err)
+				if drop != 0 {
+					f.rec.Recovery().Failed(reason)
+				}
 				continue
 			}
-			d.shard.Connected(time.Since(began))
+			took := time.Since(began)
+			d.shard.Connected(took)
 			d.shard.Reconnected()
+			if drop != 0 {
+				f.backFromDrop(d, took, drop)
+			}
 			f.startSession(d, conn, wire)
 			return
 		}
@@ -630,7 +650,8 @@ func (f *Fleet) wakeAll() {
 
 // drain waits until every one of the due messages was sent or skipped (a
 // device behind schedule, waiting for PUBACKs or reconnecting, catches up
-// now) and every sent QoS 1 message is acknowledged or failed, or until d
+// now), every sent QoS 1 message is acknowledged or failed and every
+// device the storm dropped is back (its recovery is measured), or until d
 // has passed.
 func (f *Fleet) drain(d time.Duration, due int64) {
 	deadline := time.Now().Add(d)
@@ -640,7 +661,7 @@ func (f *Fleet) drain(d time.Duration, due int64) {
 		tot := f.rec.Totals()
 		handled := tot.Sent+tot.Missed >= due
 		answered := f.sc.Publish.QoS == 0 || tot.Acked+tot.Failed >= tot.Sent
-		if handled && answered {
+		if handled && answered && f.stormDown.Load() == 0 {
 			return
 		}
 		<-t.C

@@ -87,6 +87,7 @@ func Build(m *Measured, info RunInfo, cfg ConfigEcho) *Summary {
 	}
 	p.setRates(cfg, publishMs)
 	s.Publish = p
+	s.setRecovery(m.Recovery)
 
 	for name, h := range map[string]*hdrhistogram.Histogram{
 		HistConnect:            m.Connect,

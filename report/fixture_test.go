@@ -46,6 +46,13 @@ func fixtureMeasured(t *testing.T) *Measured {
 			r.Shard(3).Connected(2 * time.Millisecond)
 			r.Shard(3).Reconnected()
 		}
+		if sec == 2 { // a storm drops device 5, which is back at the second attempt
+			r.Recovery().Dropped()
+			r.Recovery().Failed(FailRefusedThrottled)
+			r.Recovery().Back(3*time.Millisecond, 1700*time.Millisecond)
+			r.gaugeUp()
+			r.Recovery().SetStorms([]StormRecovery{{AtMs: 2000, Devices: 1, RecoveredMs: 1700, AllBack: true}})
+		}
 		r.Tick(time.Duration(sec+1) * time.Second)
 	}
 	return r.Result(3 * time.Second)

@@ -18,6 +18,7 @@ func WriteMarkdown(w io.Writer, s *Summary) error {
 	m.thresholds(s)
 	m.latency(s)
 	m.counters(s)
+	m.recovery(s)
 	m.errors(s)
 	m.footer(s)
 	if m.err != nil {
@@ -150,6 +151,9 @@ func latencyRows(s *Summary) []struct {
 		if d.DeviceToHub != nil {
 			rows = append(rows, row{"device → hub enqueue", *d.DeviceToHub})
 		}
+	}
+	if r := s.Recovery; r != nil {
+		rows = append(rows, row{"reconnect (dial + TLS + CONNACK)", r.Reconnect}, row{"recover (drop → CONNACK)", r.Recovery})
 	}
 	return rows
 }

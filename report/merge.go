@@ -74,6 +74,7 @@ func MergeWith(shards []*Summary, opts MergeOptions) (*Summary, error) {
 		return nil, err
 	}
 	out.Hub = mergeHub(shards)
+	out.Recovery = mergeRecovery(shards, hists)
 	out.Overhead = mergeOverhead(shards, out)
 
 	lo, hi := int64(0), int64(0)

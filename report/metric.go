@@ -10,6 +10,7 @@ import (
 // latencySuffixes or any "p<q>" with 0 <= q <= 100 (e.g. "p99.95").
 var latencyFamilies = []string{
 	HistConnect, HistPublish, HistPublishUncorrected, HistE2E, HistE2EDeviceToHub, HistLateness,
+	HistReconnect, HistRecovery,
 }
 
 var latencySuffixes = []string{"p50", "p90", "p95", "p99", "p99.9", "p99.99", "max", "mean", "min"}
@@ -93,7 +94,7 @@ func count(name, unit string, read func(*Summary) int64, live func(Totals) int64
 }
 
 // metricTable holds the count, ratio and rate metrics, in MetricNames order.
-var metricTable = []MetricDef{
+var metricTable = append([]MetricDef{
 	count("connect.attempted", "connections", func(s *Summary) int64 { return s.Connect.Attempted },
 		func(t Totals) int64 { return t.ConnectAttempts }, "connection attempts, first and re-"),
 	count("connect.connected", "connections", func(s *Summary) int64 { return s.Connect.Connected },
@@ -164,7 +165,7 @@ var metricTable = []MetricDef{
 	count("devices.taken_over", "connections", func(s *Summary) int64 {
 		return s.Connect.DisconnectsByReason[DisconnectTakenOver.String()]
 	}, func(t Totals) int64 { return t.DisconnectsBy[DisconnectTakenOver] }, "connections closed because another client took the device's id"),
-}
+}, recoveryMetrics...)
 
 // Metrics returns the table of count, ratio and rate metrics (a new slice
 // on every call; the rows share their functions).
@@ -303,6 +304,14 @@ func (s *Summary) latencyBlock(fam string) *Latency {
 	case HistE2EDeviceToHub:
 		if s.Delivery != nil {
 			return s.Delivery.DeviceToHub
+		}
+	case HistReconnect:
+		if s.Recovery != nil {
+			return &s.Recovery.Reconnect
+		}
+	case HistRecovery:
+		if s.Recovery != nil {
+			return &s.Recovery.Recovery
 		}
 	}
 	return nil

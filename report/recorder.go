@@ -61,6 +61,9 @@ type Recorder struct {
 	publishEnd atomic.Int64
 	_          [cacheLinePad]byte
 
+	recoveryOnce sync.Once
+	recovery     *Recovery // drops and recoveries (Recovery)
+
 	mu     sync.Mutex // collector state below
 	spare  [nHists]*hdrhistogram.Histogram
 	cum    [nHists]*hdrhistogram.Histogram
@@ -341,6 +344,10 @@ type Measured struct {
 	// IntervalsErr is why a family is missing from Intervals (nil
 	// normally: only a failed histogram encoding causes it).
 	IntervalsErr error
+
+	// Recovery is how devices dropped on purpose came back; nil when the
+	// run dropped none.
+	Recovery *RecoveryMeasured
 }
 
 // Result ends the measurement: it calls Tick(end) and returns the
@@ -378,6 +385,7 @@ func (r *Recorder) Result(end time.Duration) *Measured {
 		HistogramBytes:            r.histBytes,
 		Intervals:                 ivs,
 		IntervalsErr:              ivErr,
+		Recovery:                  r.Recovery().Measured(),
 	}
 	return r.result
 }

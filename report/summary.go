@@ -25,6 +25,7 @@ type Summary struct {
 	Publish     PublishStats      `json:"publish"`              // device-side publish outcomes and latency
 	Delivery    *DeliveryStats    `json:"delivery,omitempty"`   // end-to-end confirmation; nil without a consumer
 	Hub         *HubStats         `json:"hub,omitempty"`        // hub-side counts; nil when the hub cannot be observed
+	Recovery    *RecoveryStats    `json:"recovery,omitempty"`   // deliberate drops (churn, storm) and how devices came back; nil without
 	Overhead    Overhead          `json:"overhead"`             // what the generator itself cost
 	Series      []Point           `json:"series"`               // one point per collection interval
 	Thresholds  []ThresholdResult `json:"thresholds,omitempty"` // pass/fail criteria, in scenario order

@@ -131,8 +131,8 @@ func TestJSONRoundTrip(t *testing.T) {
 	if !h.Equals(m.Publish) {
 		t.Error("decoded publish histogram differs from the recorder's")
 	}
-	if len(s.Histograms) != 6 {
-		t.Errorf("stored histograms %d, want 6", len(s.Histograms))
+	if len(s.Histograms) != 8 {
+		t.Errorf("stored histograms %d, want 8", len(s.Histograms))
 	}
 }
 

@@ -17,6 +17,7 @@ func WriteText(w io.Writer, s *Summary) error {
 	t.header(s)
 	t.connect(s)
 	t.publish(s)
+	t.recovery(s)
 	t.hub(s)
 	t.delivery(s)
 	t.overhead(s)

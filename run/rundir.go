@@ -27,7 +27,7 @@ const (
 func ownFiles() []string {
 	every := &report.Summary{Histograms: map[string]string{}}
 	for _, h := range []string{report.HistConnect, report.HistPublish, report.HistPublishUncorrected,
-		report.HistLateness, report.HistE2E, report.HistE2EDeviceToHub} {
+		report.HistLateness, report.HistE2E, report.HistE2EDeviceToHub, report.HistReconnect, report.HistRecovery} {
 		every.Histograms[h] = ""
 	}
 	names := output.FileNames(every)

@@ -108,7 +108,7 @@ func (d *decoder) decodeConnect(n *node, c *Connect) {
 		case "clean_session":
 			c.CleanSession, _ = d.boolean(v, p)
 		case "reconnect":
-			c.Reconnect, _ = d.boolean(v, p)
+			d.decodeReconnect(v, p, c)
 		case "source_addresses":
 			c.SourceAddresses = d.sourceAddresses(v, p)
 		}
@@ -132,6 +132,7 @@ func (d *decoder) finishConnect(c *Connect, a *Auth) {
 	if !d.has("connect.reconnect") {
 		c.Reconnect = true
 	}
+	d.finishBackoff(c)
 	if !d.has("connect.keep_alive") {
 		c.KeepAlive = DefaultKeepAlive
 		return

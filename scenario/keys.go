@@ -3,7 +3,7 @@ package scenario
 // The keys each section of a scenario accepts. docs/scenario.md documents
 // every one; a test checks that it does.
 var (
-	topKeys     = []string{"name", "target", "auth", "devices", "connect", "publish", "duration", "drain", "confirm", "thresholds", "abort_on_fail", "abort_delay"}
+	topKeys     = []string{"name", "target", "auth", "devices", "connect", "publish", "duration", "drain", "confirm", "thresholds", "abort_on_fail", "abort_delay", "churn", "storm"}
 	targetKeys  = []string{"kind", "host", "port", "endpoints", "tls", "ack_delay"}
 	tlsKeys     = []string{"ca_file", "server_name", "insecure_skip_verify", "cert_file", "key_file", "session_resumption", "key_exchange"}
 	authKeys    = []string{"type", "key_env", "key_file", "keys_file", "key_kind", "hub_host", "policy", "token_ttl", "api_version", "client_id", "username", "product_key", "sign_method", "secure_mode"}
@@ -36,6 +36,9 @@ var sectionKeys = []section{
 	{"auth", authKeys},
 	{"devices", devicesKeys},
 	{"connect", connectKeys},
+	{"connect.reconnect", reconnectKeys},
+	{"churn", churnKeys},
+	{"storm", stormKeys},
 	{"publish", publishKeys},
 	{"publish.stages[]", stageKeys},
 	{"publish.payload", payloadKeys},

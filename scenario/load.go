@@ -122,6 +122,12 @@ func (d *decoder) scenario(root *node) *Scenario {
 			s.AbortOnFail, _ = d.boolean(v, p)
 		case "abort_delay":
 			s.AbortDelay, _ = d.duration(v, p, 0, 24*time.Hour)
+		case "churn":
+			s.Churn = &Churn{}
+			d.decodeChurn(v, s.Churn)
+		case "storm":
+			s.Storm = &Storm{}
+			d.decodeStorm(v, s.Storm)
 		}
 	})
 	if root.kind != kMap {
@@ -138,6 +144,7 @@ func (d *decoder) scenario(root *node) *Scenario {
 	d.finishSources(&s.Connect, &s.Target)
 	d.finishPublish(&s.Publish, &s.Devices, &s.Auth, &s.Target)
 	d.finishRun(s)
+	d.finishDisruptions(s)
 	if s.Confirm != nil {
 		d.finishConfirm(s.Confirm, &s.Target)
 		if !HasField(d.payloadSegs, FieldStamp) && d.has("publish.payload.template") {

@@ -32,7 +32,7 @@ func TestDefaults(t *testing.T) {
 			APIVersion: "2021-04-12"},
 		Devices: Devices{Count: 10, ID: "sim-{index:06}", FirstIndex: 0},
 		Connect: Connect{Rate: 100, MaxInFlight: 64, Timeout: 10 * time.Second, KeepAlive: 60 * time.Second,
-			CleanSession: true, Reconnect: true},
+			CleanSession: true, Reconnect: true, Backoff: Backoff{Initial: time.Second, Max: 30 * time.Second, Jitter: 0.5}},
 		Publish: Publish{QoS: 1, MaxInFlight: 16, Topic: "devices/{device}/messages/events/",
 			StartRate: 10, Stages: []Stage{{Duration: time.Second, Rate: 10}},
 			Payload:   Payload{Size: 256, Template: `{"device":"{device}","seq":{seq},"ts":{ts},"fb":"{stamp}","pad":"{fill}"}`},

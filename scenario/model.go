@@ -28,6 +28,10 @@ type Scenario struct {
 	Duration time.Duration // length of the publish phase; defaults to the sum of the stages
 	Drain    time.Duration // grace after Duration to collect acknowledgements and confirmations
 	Confirm  *Confirm      // end-to-end confirmation consumer; nil when the scenario has none
+	// Churn drops devices at a steady rate for a while; nil: none.
+	Churn *Churn
+	// Storm drops a share of the fleet at one instant; nil: none.
+	Storm *Storm
 	// Thresholds are pass/fail criteria evaluated at the end of the run.
 	Thresholds []Threshold
 	// AbortOnFail stops a run early once a threshold can no longer pass.
@@ -184,6 +188,9 @@ type Connect struct {
 	// Reconnect makes a device whose connection drops reconnect (after a
 	// back-off) instead of staying down for the rest of the run.
 	Reconnect bool
+	// Backoff is how a dropped device waits before each attempt to
+	// reconnect (connect.reconnect as a mapping; defaults otherwise).
+	Backoff Backoff
 	// SourceAddresses are the local addresses devices connect from
 	// (connect.source_addresses, CIDRs expanded), all of one family, at
 	// most MaxSourceAddresses; nil: the kernel chooses. Each (source,

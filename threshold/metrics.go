@@ -51,6 +51,9 @@ func KnownMetric(name string) bool { return counterSet[name] || IsLatency(name) 
 // IsLatency reports whether name is a latency metric (a family and a
 // statistic, e.g. "e2e.p99.9"); its values are durations in seconds.
 func IsLatency(name string) bool {
+	if m, ok := report.LookupMetric(name); ok {
+		return m.Kind == report.KindLatency // a single duration, such as recovery.time
+	}
 	_, _, ok := SplitLatency(name)
 	return ok
 }

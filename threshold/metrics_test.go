@@ -33,7 +33,7 @@ func TestKnownMetric(t *testing.T) {
 			t.Errorf("Metrics() lists %q but KnownMetric rejects it", m)
 		}
 	}
-	if got, want := len(Metrics()), 6*9+len(report.Metrics()); got != want {
+	if got, want := len(Metrics()), len(report.LatencyFamilies())*9+len(report.Metrics()); got != want {
 		t.Errorf("len(Metrics()) = %d, want %d", got, want)
 	}
 }

@@ -112,6 +112,22 @@ func counterGroups(s *report.Summary) []counterGroup {
 			{"max consumer lag", report.FormatMs(d.MaxLagMs), false},
 		}})
 	}
+	if r := s.Recovery; r != nil {
+		rec := counterGroup{"Recovery (dropped on purpose)", []counterRow{row("dropped", r.Dropped)}}
+		for _, st := range r.Storms {
+			rec.Rows = append(rec.Rows, counterRow{"storm", report.StormLine(st), !st.AllBack})
+		}
+		lat := func(l report.Latency) string {
+			if l.Count == 0 {
+				return "no samples"
+			}
+			return fmt.Sprintf("p50 %s, p99 %s, max %s", report.FormatMs(l.P50Ms), report.FormatMs(l.P99Ms), report.FormatMs(l.MaxMs))
+		}
+		rec.Rows = append(rec.Rows, counterRow{"reconnect (dial + TLS + CONNACK)", lat(r.Reconnect), false},
+			counterRow{"time to recover (drop → CONNACK)", lat(r.Recovery), false},
+			bad("refused while coming back", r.Refused), bad("throttled while coming back", r.Throttled))
+		groups = append(groups, rec)
+	}
 	if h := s.Hub; h != nil {
 		groups = append(groups, counterGroup{"Hub", []counterRow{
 			row("received", h.Received), bad("dropped", h.Dropped), bad("refused", h.Refused), bad("denied", h.Denied),
