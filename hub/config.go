@@ -154,7 +154,7 @@ func (c Config) withDefaults() (Config, error) {
 		errs = append(errs, fieldError("MaxInflight", "%d out of range: use 1..65535 (0 means %d)", c.MaxInflight, DefaultMaxInflight))
 	}
 	if _, _, err := c.quota(); err != nil {
-		errs = append(errs, fieldError("Tier", "%v", err))
+		errs = append(errs, err)
 	}
 	if c.Tier == "" && (c.Units != 0 || c.ConnectsPerSecond != 0 || c.SendsPerSecond != 0 || c.DailyMessages != 0) {
 		errs = append(errs, fieldError("Tier", "is empty but Units or a quota is set: set the tier (e.g. S1) to throttle"))

@@ -70,18 +70,19 @@ type Quota struct {
 
 // TierQuota returns the quota of a hub of the named tier (F1, B1, B2, B3,
 // S1, S2, S3; case-insensitive) with units units. An unknown tier or a
-// unit count the tier does not allow is an error saying what to use.
+// unit count the tier does not allow is a *FieldError (Field "Tier" or
+// "Units") saying what to use.
 func TierQuota(tier string, units int) (Quota, error) {
 	i := slices.IndexFunc(tierTable, func(r tierRow) bool { return strings.EqualFold(r.name, tier) })
 	if i < 0 {
-		return Quota{}, fmt.Errorf("tier %q is not an IoT Hub tier: use one of %s", tier, strings.Join(Tiers(), ", "))
+		return Quota{}, fieldError("Tier", "%q is not an IoT Hub tier: use one of %s", tier, strings.Join(Tiers(), ", "))
 	}
 	r := tierTable[i]
 	if units < 1 {
-		return Quota{}, fmt.Errorf("units %d: an IoT hub has at least 1 unit", units)
+		return Quota{}, fieldError("Units", "%d: an IoT hub has at least 1 unit", units)
 	}
 	if r.maxUnits > 0 && units > r.maxUnits {
-		return Quota{}, fmt.Errorf("units %d: tier %s has at most %d unit", units, r.name, r.maxUnits)
+		return Quota{}, fieldError("Units", "%d: tier %s has at most %d unit", units, r.name, r.maxUnits)
 	}
 	rate := max(r.floor, r.perUnit*float64(units))
 	return Quota{
