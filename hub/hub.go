@@ -59,8 +59,8 @@ type Hub struct {
 	port      int
 	caFile    string
 	caPool    *x509.CertPool
-	acks      *ackClock // delays PUBACKs; nil unless cfg.AckDelay > 0 or a tier throttles
-	throttle  *throttle // the tier's quotas; nil unless cfg.Tier is set
+	acks      *ackClock     // delays PUBACKs; nil unless cfg.AckDelay > 0 or a tier throttles
+	throttle  *throttle     // the tier's quotas; nil unless cfg.Tier is set
 	stop      chan struct{} // closed by Close: ends throttled connects' waits
 
 	devices    sync.Map // device id -> *device, never deleted

@@ -1,4 +1,7 @@
-package hub
+// Package tier is IoT Hub's published quotas per pricing tier and unit: a
+// table with no dependencies, shared by the embedded hub (which enforces
+// it) and the scenario's plan check (which compares a plan with it).
+package tier
 
 import (
 	"fmt"
@@ -43,8 +46,8 @@ var tierTable = []tierRow{
 	{name: "S3", perUnit: 6000, meterBytes: 4096, dailyPerUnit: 300_000_000},
 }
 
-// Tiers lists the tier names Quota knows, in the table's order.
-func Tiers() []string {
+// Names lists the tier names Lookup knows, in the table's order.
+func Names() []string {
 	names := make([]string, len(tierTable))
 	for i, r := range tierTable {
 		names[i] = r.name
@@ -68,21 +71,20 @@ type Quota struct {
 	DailyBlocks int64
 }
 
-// TierQuota returns the quota of a hub of the named tier (F1, B1, B2, B3,
-// S1, S2, S3; case-insensitive) with units units. An unknown tier or a
-// unit count the tier does not allow is a *FieldError (Field "Tier" or
-// "Units") saying what to use.
-func TierQuota(tier string, units int) (Quota, error) {
+// Lookup returns the quota of a hub of the named tier (F1, B1, B2, B3, S1,
+// S2, S3; case-insensitive) with units units. An unknown tier or a unit
+// count the tier does not allow is an *Error saying what to use.
+func Lookup(tier string, units int) (Quota, error) {
 	i := slices.IndexFunc(tierTable, func(r tierRow) bool { return strings.EqualFold(r.name, tier) })
 	if i < 0 {
-		return Quota{}, fieldError("Tier", "%q is not an IoT Hub tier: use one of %s", tier, strings.Join(Tiers(), ", "))
+		return Quota{}, newError("Tier", "%q is not an IoT Hub tier: use one of %s", tier, strings.Join(Names(), ", "))
 	}
 	r := tierTable[i]
 	if units < 1 {
-		return Quota{}, fieldError("Units", "%d: an IoT hub has at least 1 unit", units)
+		return Quota{}, newError("Units", "%d: an IoT hub has at least 1 unit", units)
 	}
 	if r.maxUnits > 0 && units > r.maxUnits {
-		return Quota{}, fieldError("Units", "%d: tier %s has at most %d unit", units, r.name, r.maxUnits)
+		return Quota{}, newError("Units", "%d: tier %s has at most %d unit", units, r.name, r.maxUnits)
 	}
 	rate := max(r.floor, r.perUnit*float64(units))
 	return Quota{
@@ -103,3 +105,16 @@ func (q Quota) Blocks(payloadBytes int) int64 {
 
 // String is "S1 x 2".
 func (q Quota) String() string { return fmt.Sprintf("%s x %d", q.Tier, q.Units) }
+
+// Error is a tier or unit count Lookup refuses. Problem follows the
+// setting's name: "units 3: tier F1 has at most 1 unit".
+type Error struct {
+	Field   string // "Tier" or "Units"
+	Problem string
+}
+
+func newError(field, format string, args ...any) *Error {
+	return &Error{Field: field, Problem: fmt.Sprintf(format, args...)}
+}
+
+func (e *Error) Error() string { return strings.ToLower(e.Field) + " " + e.Problem }
