@@ -287,6 +287,7 @@ loop:
 	}
 
 	d.send.Lock()
+	oldest, waiting := d.infl.oldestSent()
 	d.live, d.wire = nil, nil
 	lost := d.infl.dropAll()
 	d.send.Unlock()
@@ -302,17 +303,21 @@ loop:
 		// stops is too, with no count apart).
 		d.shard.UnackedOnDisconnect(lost)
 	}
+	why := report.DisconnectLost
+	if reason == endLost {
+		why = f.dropReason(d, failure, f.since(), oldest, waiting)
+	}
 	switch {
 	case reason == endRenew:
 		f.startReconnect(d, 0)
-	case reason == endLost && f.takenOver(d):
+	case reason == endLost && why == report.DisconnectTakenOver:
 		d.shard.Disconnected(report.DisconnectTakenOver)
 		f.noteTakeover(d)
 		if sc.Connect.Reconnect {
 			f.startReconnect(d, 1)
 		}
 	case reason == endLost:
-		d.shard.Disconnected(report.DisconnectLost)
+		d.shard.Disconnected(why)
 		f.noteDrop(failure)
 		if sc.Connect.Reconnect {
 			f.startReconnect(d, 1)
