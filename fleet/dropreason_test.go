@@ -120,3 +120,23 @@ func TestCloseAtTokenExpiryIsTokenExpired(t *testing.T) {
 		t.Errorf("disconnects %d by reason %v; want 1, token_expired", tot.Disconnects, tot.DisconnectsBy)
 	}
 }
+
+// Connects beyond a throttled hub's rate and queue are refused with
+// CONNACK 3; each refusal the hub counts, the fleet counts as
+// refused_throttled.
+func TestThrottledConnectsAreCountedOnBothSides(t *testing.T) {
+	key := make([]byte, 32)
+	h, err := hub.Start(hub.Config{Dir: t.TempDir(), GroupKey: key, Tier: "S1", ConnectsPerSecond: 2, ThrottleBacklog: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	sc := smallFleet(10, 1, 10, time.Second)
+	sc.Connect.Rate = 1000
+	_, rec, _ := runAgainstHub(t, h, sc, sasProvider(t, h, key))
+	st := h.Stats()
+	got := rec.Totals().FailedBy[report.FailRefusedThrottled]
+	if st.RefusedThrottled == 0 || got != int64(st.RefusedThrottled) {
+		t.Errorf("fleet counted %d refused_throttled, the hub refused %d with CONNACK 3; want equal and > 0", got, st.RefusedThrottled)
+	}
+}
