@@ -81,7 +81,7 @@ func (f *Fleet) dialRoute(ctx context.Context, d *device, ep *endpoint, src *net
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			err = fmt.Errorf("broker closed the connection before CONNACK: %w", err)
 		}
-		return nil, nil, err
+		return nil, nil, refusedForExpiry(err, creds.Expires, time.Now())
 	}
 	if err := conn.SetDeadline(time.Time{}); err != nil {
 		conn.Close()
@@ -130,7 +130,10 @@ func classify(err error) report.FailReason {
 	var rh tls.RecordHeaderError
 	var ne net.Error
 	var cred *credentialError
+	var expired *tokenExpiredError
 	switch {
+	case errors.As(err, &expired):
+		return report.FailTokenExpired
 	case errors.As(err, &ce):
 		switch ce.Code {
 		case 4, 5:

@@ -321,6 +321,7 @@ loop:
 	}
 
 	d.send.Lock()
+	oldest, waiting := d.infl.oldestSent()
 	d.live, d.wire = nil, nil
 	lost := d.infl.dropAll()
 	d.send.Unlock()
@@ -337,6 +338,10 @@ loop:
 		d.shard.UnackedOnDisconnect(lost)
 	}
 	kind := d.dropKind.Swap(0) // a drop racing another ending is no drop
+	why := report.DisconnectLost
+	if reason == endLost && kind == 0 {
+		why = f.dropReason(d, failure, f.since(), oldest, waiting)
+	}
 	switch {
 	case reason == endRenew:
 		f.startReconnect(d, 0, 0)
@@ -347,14 +352,14 @@ loop:
 			f.stormDown.Add(1)
 		}
 		f.startReconnect(d, 1, kind) // validation: churn and storm need reconnect
-	case reason == endLost && f.takenOver(d):
+	case reason == endLost && why == report.DisconnectTakenOver:
 		d.shard.Disconnected(report.DisconnectTakenOver)
 		f.noteTakeover(d)
 		if sc.Connect.Reconnect {
 			f.startReconnect(d, 1, 0)
 		}
 	case reason == endLost:
-		d.shard.Disconnected(report.DisconnectLost)
+		d.shard.Disconnected(why)
 		f.noteDrop(failure)
 		if sc.Connect.Reconnect {
 			f.startReconnect(d, 1, 0)

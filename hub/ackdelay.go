@@ -111,13 +111,21 @@ func (c *ackClock) close() {
 
 // push schedules the PUBACK of packetID delay from now. It does not
 // allocate once the shard's FIFO has grown to the load.
-func (a *ackQueue) push(packetID uint16) {
+func (a *ackQueue) push(packetID uint16) { a.pushAfter(packetID, 0) }
+
+// pushAfter schedules the PUBACK of packetID delay + extra from now. The
+// shard's FIFO stays in due order only if extra never decreases from one
+// push to the next by more than the time between them: true of a throttled
+// hub's queue waits (shaper.admit), which grow with the queue and shrink
+// only as time passes. An entry pushed slightly out of order waits for the
+// one ahead of it (microseconds).
+func (a *ackQueue) pushAfter(packetID uint16, extra time.Duration) {
 	if a.stopped.Load() {
 		return
 	}
 	s := a.shard
 	s.mu.Lock()
-	s.q = append(s.q, pendingAck{due: s.c.now() + s.c.delay, conn: a, id: packetID})
+	s.q = append(s.q, pendingAck{due: s.c.now() + s.c.delay + extra, conn: a, id: packetID})
 	if s.idle {
 		s.idle = false
 		select {

@@ -63,6 +63,48 @@ type Config struct {
 	// reason, then one line saying the rest are only counted
 	// (Stats.ByReason). Writes are serialised.
 	RefusalLog io.Writer
+
+	// Tier, when not empty, makes the hub enforce the published quotas of
+	// an IoT hub of that tier (F1, B1, B2, B3, S1, S2, S3) with Units
+	// units (tier.go, throttle.go): new connections and device-to-cloud
+	// sends are shaped (queued, so latency rises) up to ThrottleBacklog,
+	// then refused with CONNACK 3 (connects) or closed (sends); messages
+	// count in the tier's blocks against its daily quota, past which the
+	// connection is closed. Empty: no throttling.
+	Tier string
+	// Units is the tier's number of units; 0 means 1.
+	Units int
+	// ThrottleBacklog is the longest a connect or send waits in a
+	// throttled hub's queue; 0 means DefaultThrottleBacklog.
+	ThrottleBacklog time.Duration
+	// ConnectsPerSecond, SendsPerSecond and DailyMessages, when > 0,
+	// replace the tier's figure (rehearsing a known capacity, tests);
+	// DailyMessages counts blocks of the tier's message size.
+	ConnectsPerSecond float64
+	SendsPerSecond    float64
+	DailyMessages     int64
+}
+
+// quota returns the Quota the hub enforces, with overrides applied; ok is
+// false when Tier is empty.
+func (c Config) quota() (q Quota, ok bool, err error) {
+	if c.Tier == "" {
+		return Quota{}, false, nil
+	}
+	q, err = TierQuota(c.Tier, max(c.Units, 1))
+	if err != nil {
+		return Quota{}, false, err
+	}
+	if c.ConnectsPerSecond > 0 {
+		q.ConnectsPerSecond = c.ConnectsPerSecond
+	}
+	if c.SendsPerSecond > 0 {
+		q.SendsPerSecond = c.SendsPerSecond
+	}
+	if c.DailyMessages > 0 {
+		q.DailyBlocks = c.DailyMessages
+	}
+	return q, true, nil
 }
 
 // withDefaults returns a copy of c with defaults filled in and keys copied,
@@ -76,6 +118,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxInflight == 0 {
 		c.MaxInflight = DefaultMaxInflight
+	}
+	if c.ThrottleBacklog == 0 {
+		c.ThrottleBacklog = DefaultThrottleBacklog
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -107,6 +152,18 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxInflight < 1 || c.MaxInflight > 65535 {
 		errs = append(errs, fieldError("MaxInflight", "%d out of range: use 1..65535 (0 means %d)", c.MaxInflight, DefaultMaxInflight))
+	}
+	if _, _, err := c.quota(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Tier == "" && (c.Units != 0 || c.ConnectsPerSecond != 0 || c.SendsPerSecond != 0 || c.DailyMessages != 0) {
+		errs = append(errs, fieldError("Tier", "is empty but Units or a quota is set: set the tier (e.g. S1) to throttle"))
+	}
+	if c.Units < 0 || c.ConnectsPerSecond < 0 || c.SendsPerSecond < 0 || c.DailyMessages < 0 {
+		errs = append(errs, fieldError("Units", "or a quota is negative: use 0 for the tier's figure"))
+	}
+	if c.ThrottleBacklog < 0 || c.ThrottleBacklog > maxThrottleBacklog {
+		errs = append(errs, fieldError("ThrottleBacklog", "%v out of range: use 1ms..%v (0 means %v)", c.ThrottleBacklog, maxThrottleBacklog, DefaultThrottleBacklog))
 	}
 	return c, errors.Join(errs...)
 }
@@ -161,8 +218,8 @@ func (c Config) String() string {
 	case len(c.DeviceKey) > 0:
 		keyMode = "device"
 	}
-	return fmt.Sprintf("hub.Config{Addr:%q Dir:%q HostName:%q Key:%s ServiceUser:%q AckDelay:%v MaxInflight:%d}",
-		c.Addr, c.Dir, c.HostName, keyMode, c.ServiceUser, c.AckDelay, c.MaxInflight)
+	return fmt.Sprintf("hub.Config{Addr:%q Dir:%q HostName:%q Key:%s ServiceUser:%q AckDelay:%v MaxInflight:%d Tier:%q Units:%d}",
+		c.Addr, c.Dir, c.HostName, keyMode, c.ServiceUser, c.AckDelay, c.MaxInflight, c.Tier, c.Units)
 }
 
 // GoString is String, so %#v cannot print the secrets either.

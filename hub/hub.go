@@ -59,7 +59,9 @@ type Hub struct {
 	port      int
 	caFile    string
 	caPool    *x509.CertPool
-	acks      *ackClock // delays PUBACKs; nil unless cfg.AckDelay > 0
+	acks      *ackClock     // delays PUBACKs; nil unless cfg.AckDelay > 0 or a tier throttles
+	throttle  *throttle     // the tier's quotas; nil unless cfg.Tier is set
+	stop      chan struct{} // closed by Close: ends throttled connects' waits
 
 	devices    sync.Map // device id -> *device, never deleted
 	sessions   sync.Map // *mqtt.Client -> *session, while connected
@@ -69,6 +71,7 @@ type Hub struct {
 	refusals     refusals      // counts by reason; lines to Config.RefusalLog
 	noAPIVersion atomic.Uint64 // devices accepted without api-version in the username
 	clientsMax   atomic.Uint64
+	takenOver    atomic.Uint64 // connections closed for a newer one with the same client id
 
 	closeOnce sync.Once
 }
@@ -100,7 +103,10 @@ func start(cfg Config, in internals) (*Hub, error) {
 	if in.now == nil {
 		in.now = time.Now
 	}
-	h := &Hub{cfg: cfg, log: cfg.Logger, now: in.now, connEnded: in.connEnded}
+	h := &Hub{cfg: cfg, log: cfg.Logger, now: in.now, connEnded: in.connEnded, stop: make(chan struct{})}
+	if q, ok, _ := cfg.quota(); ok { // withDefaults has checked it
+		h.throttle = newThrottle(q, cfg.ThrottleBacklog)
+	}
 	h.refusals.w, h.refusals.keyGroup = cfg.RefusalLog, len(cfg.GroupKey) > 0
 
 	certs, err := pki.LoadOrCreateServer(cfg.Dir, pki.ServerSpec{
@@ -124,7 +130,7 @@ func start(cfg Config, in internals) (*Hub, error) {
 		ClientNetWriteBufferSize: netBufferSize,
 		ClientNetReadBufferSize:  netBufferSize,
 		SysTopicResendInterval:   sysTopicSeconds,
-		InlineClient:             cfg.AckDelay > 0, // AckDelay re-publishes through it
+		InlineClient:             h.delaysAcks(), // delayed PUBACKs re-publish through it
 		Logger:                   slog.New(packetRedactor{cfg.Logger.Handler()}).With("component", "mochi"),
 	})
 	if err := h.server.AddHook(&rules{h: h}, nil); err != nil {
@@ -140,7 +146,7 @@ func start(cfg Config, in internals) (*Hub, error) {
 	h.addr = ln.Address()
 	_, port, _ := net.SplitHostPort(h.addr)
 	h.port, _ = strconv.Atoi(port)
-	if cfg.AckDelay > 0 {
+	if h.delaysAcks() {
 		h.acks = newAckClock(cfg.AckDelay, precisesleep.New, in.ackWritten)
 	}
 	if err := h.server.Serve(); err != nil { // starts goroutines and returns
@@ -150,6 +156,20 @@ func start(cfg Config, in internals) (*Hub, error) {
 	}
 	h.log.Info("hub: listening", "addr", h.addr, "ca_file", h.caFile, "host_name", cfg.HostName)
 	return h, nil
+}
+
+// delaysAcks reports whether PUBACKs go through the ack clock: with an
+// AckDelay, and when a tier shapes sends (a queued send's PUBACK waits its
+// turn).
+func (h *Hub) delaysAcks() bool { return h.cfg.AckDelay > 0 || h.throttle != nil }
+
+// Quota returns the quota the hub enforces; ok is false when it does not
+// throttle (Config.Tier empty).
+func (h *Hub) Quota() (q Quota, ok bool) {
+	if h.throttle == nil {
+		return Quota{}, false
+	}
+	return h.throttle.quota, true
 }
 
 // Addr returns the TLS listener's address, "127.0.0.1:PORT".
@@ -175,6 +195,7 @@ func (h *Hub) HostName() string { return h.cfg.HostName }
 // again does nothing and returns nil.
 func (h *Hub) Close() error {
 	h.closeOnce.Do(func() {
+		close(h.stop)
 		_ = h.server.Close() // always returns nil
 		h.sessions.Range(func(k, v any) bool {
 			v.(*session).end()

@@ -32,6 +32,12 @@ const (
 	ReasonServicePublish // the service client published
 	// SUBSCRIBE denied.
 	ReasonSubscribeTopic // filter outside what the client may read
+	// Throttling, with Config.Tier (throttle.go): a CONNECT refused
+	// (CONNACK 3 "server unavailable") or a connection closed because the
+	// tier's queue was full, or its daily quota used.
+	ReasonConnectThrottled // new connections beyond the tier's rate and queue
+	ReasonSendThrottled    // device-to-cloud sends beyond the tier's rate and queue: connection closed
+	ReasonDailyQuota       // the tier's daily message quota is used: connection closed
 	numReasons
 )
 
@@ -57,24 +63,27 @@ type reasonInfo struct {
 
 // reasons is the one table of reasons: names, what they refuse, fixes.
 var reasons = [numReasons]reasonInfo{
-	ReasonUsername:        {"username", actConnect, "use username {hub host}/{device id}/?api-version=2021-04-12"},
-	ReasonWrongHost:       {"wrong-host", actConnect, "use this hub's host name (fleetbench hub --host-name) in the username and in the token's sr"},
-	ReasonModule:          {"module-identity", actConnect, "module identities are not supported by the embedded hub: connect as the device (client id = device id, username {hub host}/{device id}/?api-version=2021-04-12)"},
-	ReasonDeviceID:        {"device-id", actConnect, "use a device id of 1-128 letters, digits or - . % _ * ? ! ( ) , : = @ $ '"},
-	ReasonClientID:        {"client-id", actConnect, "set the MQTT client id to the device id named in the username"},
-	ReasonWill:            {"will", actConnect, "send the will message to devices/{device id}/messages/events/ with QoS 0 or 1, or set none"},
-	ReasonTokenMalformed:  {"token-malformed", actConnect, "send a SAS token as password: SharedAccessSignature sr={URL-encoded host/devices/id}&sig={URL-encoded signature}&se={expiry, unix seconds}"},
-	ReasonPolicyToken:     {"policy-token", actConnect, "the embedded hub has no shared access policies: sign a device-scoped token (no skn) with the device key"},
-	ReasonTokenResource:   {"token-resource", actConnect, "sign the token for sr={hub host}/devices/{device id}, the device and hub in the username"},
-	ReasonTokenExpired:    {"token-expired", actConnect, "sign a fresh token (se in the future, unix seconds) and check the device's clock"},
-	ReasonWrongKey:        {"wrong-key", actConnect, "sign with the device's key (with a group key: HMAC-SHA256(group key, device id))" + sigRule},
-	ReasonServicePassword: {"service-password", actConnect, "use the service password the hub was started with"},
-	ReasonServiceWill:     {"service-will", actConnect, "the service client may not publish: set no will message"},
-	ReasonProtocol:        {"protocol", actConnect, "send an MQTT 3.1.1 CONNECT with a non-empty client id (the device id)"},
-	ReasonPublishTopic:    {"publish-topic", actPublish, "publish to devices/{device id}/messages/events/ (optionally followed by a property bag)"},
-	ReasonPublishQoS2:     {"publish-qos2", actPublish, "publish with QoS 0 or 1: IoT Hub closes the connection on QoS 2"},
-	ReasonServicePublish:  {"service-publish", actPublish, "the service client may only subscribe"},
-	ReasonSubscribeTopic:  {"subscribe-topic", actSubscribe, "devices subscribe to devices/{device id}/messages/devicebound/#; the service client to devices/+/messages/events/# or #"},
+	ReasonUsername:         {"username", actConnect, "use username {hub host}/{device id}/?api-version=2021-04-12"},
+	ReasonWrongHost:        {"wrong-host", actConnect, "use this hub's host name (fleetbench hub --host-name) in the username and in the token's sr"},
+	ReasonModule:           {"module-identity", actConnect, "module identities are not supported by the embedded hub: connect as the device (client id = device id, username {hub host}/{device id}/?api-version=2021-04-12)"},
+	ReasonDeviceID:         {"device-id", actConnect, "use a device id of 1-128 letters, digits or - . % _ * ? ! ( ) , : = @ $ '"},
+	ReasonClientID:         {"client-id", actConnect, "set the MQTT client id to the device id named in the username"},
+	ReasonWill:             {"will", actConnect, "send the will message to devices/{device id}/messages/events/ with QoS 0 or 1, or set none"},
+	ReasonTokenMalformed:   {"token-malformed", actConnect, "send a SAS token as password: SharedAccessSignature sr={URL-encoded host/devices/id}&sig={URL-encoded signature}&se={expiry, unix seconds}"},
+	ReasonPolicyToken:      {"policy-token", actConnect, "the embedded hub has no shared access policies: sign a device-scoped token (no skn) with the device key"},
+	ReasonTokenResource:    {"token-resource", actConnect, "sign the token for sr={hub host}/devices/{device id}, the device and hub in the username"},
+	ReasonTokenExpired:     {"token-expired", actConnect, "sign a fresh token (se in the future, unix seconds) and check the device's clock"},
+	ReasonWrongKey:         {"wrong-key", actConnect, "sign with the device's key (with a group key: HMAC-SHA256(group key, device id))" + sigRule},
+	ReasonServicePassword:  {"service-password", actConnect, "use the service password the hub was started with"},
+	ReasonServiceWill:      {"service-will", actConnect, "the service client may not publish: set no will message"},
+	ReasonProtocol:         {"protocol", actConnect, "send an MQTT 3.1.1 CONNECT with a non-empty client id (the device id)"},
+	ReasonPublishTopic:     {"publish-topic", actPublish, "publish to devices/{device id}/messages/events/ (optionally followed by a property bag)"},
+	ReasonPublishQoS2:      {"publish-qos2", actPublish, "publish with QoS 0 or 1: IoT Hub closes the connection on QoS 2"},
+	ReasonServicePublish:   {"service-publish", actPublish, "the service client may only subscribe"},
+	ReasonSubscribeTopic:   {"subscribe-topic", actSubscribe, "devices subscribe to devices/{device id}/messages/devicebound/#; the service client to devices/+/messages/events/# or #"},
+	ReasonConnectThrottled: {"connect-throttled", actConnect, "connect more slowly (the tier's new connections per second) or add units; reconnect with back-off"},
+	ReasonSendThrottled:    {"send-throttled", actPublish, "send more slowly (the tier's device-to-cloud sends per second) or add units; reconnect with back-off"},
+	ReasonDailyQuota:       {"daily-quota", actPublish, "the tier's daily message quota is used (it resets at 00:00 UTC): send less, use larger units or more of them"},
 }
 
 // sigRule is how a SAS signature is computed (protocols.md).

@@ -43,6 +43,11 @@ func (s *session) end() {
 var (
 	errTokenExpired = errors.New("hub: SAS token expired: the device must reconnect with a fresh token")
 	errQoS2         = errors.New("hub: QoS 2 publish: IoT Hub supports QoS 0 and 1 only, connection closed")
+	// Throttling (Config.Tier).
+	errConnectThrottled = errors.New("hub: new connections throttled: CONNACK 3 server unavailable")
+	errSendThrottled    = errors.New("hub: device-to-cloud sends throttled beyond the queue: connection closed")
+	errDailyQuota       = errors.New("hub: daily message quota used: connection closed")
+	errHubClosing       = errors.New("hub: closing")
 )
 
 // ID identifies the hook in mochi's logs.
@@ -51,7 +56,7 @@ func (r *rules) ID() string { return "fleetbench-iothub-rules" }
 // Provides lists the hook methods mochi should call.
 func (r *rules) Provides(b byte) bool {
 	switch b {
-	case mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish,
+	case mqtt.OnConnect, mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish,
 		mqtt.OnSubscribed, mqtt.OnSessionEstablished, mqtt.OnDisconnect:
 		return true
 	}
@@ -105,7 +110,7 @@ func (r *rules) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 		cl.Stop(errTokenExpired)
 		h.endSession(cl)
 	})
-	if h.cfg.AckDelay > 0 {
+	if h.acks != nil {
 		s.acks = h.acks.newQueue(func(packetID uint16) error {
 			return cl.WritePacket(packets.Packet{
 				FixedHeader: packets.FixedHeader{Type: packets.Puback},
@@ -173,6 +178,14 @@ func (r *rules) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, e
 	}
 	pk.FixedHeader.Retain = false // IoT Hub accepts the flag but stores nothing
 	s := v.(*session)
+	var wait time.Duration
+	if h.throttle != nil {
+		var r Reason
+		if wait, r = h.throttle.admitSend(h.now(), len(pk.Payload)); r != 0 {
+			h.closeThrottled(cl, r, pk.TopicName)
+			return pk, packets.ErrRejectPacket
+		}
+	}
 	s.dev.count()
 	if s.acks == nil || pk.FixedHeader.Qos == 0 {
 		return pk, nil
@@ -180,8 +193,51 @@ func (r *rules) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, e
 	if err := h.server.Publish(pk.TopicName, pk.Payload, false, pk.FixedHeader.Qos); err != nil {
 		h.log.Warn("hub: delivering delayed-ack message to subscribers failed", "device", cl.ID, "error", err)
 	}
-	s.acks.push(pk.PacketID)
+	s.acks.pushAfter(pk.PacketID, wait)
 	return pk, packets.ErrRejectPacket
+}
+
+// OnConnect shapes new device connections when a tier throttles: a CONNECT
+// within the tier's rate goes on at once, one beyond it waits its turn in
+// the queue (its CONNACK comes later), and one that would wait longer than
+// Config.ThrottleBacklog is refused with CONNACK 3 "server unavailable".
+// The service client is not a device and is never throttled.
+func (r *rules) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
+	h := r.h
+	if h.throttle == nil || h.isService(pk.Connect.Username) {
+		return nil
+	}
+	wait, ok := h.throttle.admitConnect(h.now())
+	if !ok {
+		rs := ReasonConnectThrottled
+		if n, write := h.refusals.add(rs); write {
+			h.refusals.write(rs, n, h.who(cl, ""), fmt.Errorf("more than %g new connections/s of %s queued for over %v", h.throttle.quota.ConnectsPerSecond, h.throttle.quota, h.cfg.ThrottleBacklog))
+		}
+		_ = h.server.SendConnack(cl, packets.ErrServerUnavailable, false, nil)
+		return errConnectThrottled
+	}
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-h.stop:
+			return errHubClosing
+		}
+	}
+	return nil
+}
+
+// closeThrottled closes a device connection whose send the tier refused
+// (reason ReasonSendThrottled or ReasonDailyQuota): over MQTT 3.1.1, IoT
+// Hub signals throttling only by closing the connection.
+func (h *Hub) closeThrottled(cl *mqtt.Client, r Reason, topic string) {
+	h.deny(cl, r, "publish to", topic)
+	if r == ReasonDailyQuota {
+		cl.Stop(errDailyQuota)
+	} else {
+		cl.Stop(errSendThrottled)
+	}
 }
 
 // OnSessionEstablished runs once the CONNACK has been sent.
@@ -189,8 +245,13 @@ func (r *rules) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 	r.h.noteConnected()
 }
 
-// OnDisconnect forgets the connection's session.
+// OnDisconnect forgets the connection's session and counts a connection
+// that a newer one with the same client id took over (mochi closes the
+// older one, as IoT Hub does: one connection per device id).
 func (r *rules) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
+	if errors.Is(cl.StopCause(), packets.ErrSessionTakenOver) {
+		r.h.takenOver.Add(1)
+	}
 	r.h.endSession(cl)
 }
 

@@ -14,7 +14,8 @@ type Stats struct {
 	// Connected is the number of connections now established (devices and
 	// service clients).
 	Connected uint64
-	// Refused counts CONNECTs refused: RefusedAuth + RefusedOther.
+	// Refused counts CONNECTs refused: RefusedAuth + RefusedOther +
+	// RefusedThrottled.
 	Refused uint64
 	// RefusedAuth counts CONNECTs refused for their credentials (CONNACK
 	// "not authorized", MQTT 3.1.1 code 5).
@@ -22,6 +23,28 @@ type Stats struct {
 	// RefusedOther counts CONNECTs refused for any other reason: malformed
 	// or unsupported CONNECT, server full.
 	RefusedOther uint64
+	// RefusedThrottled counts CONNECTs refused with CONNACK 3 because the
+	// tier's new-connection queue was full (Config.Tier).
+	RefusedThrottled uint64
+	// ClosedThrottled counts device connections closed because a send
+	// found the tier's queue full (Config.Tier); ClosedQuota those closed
+	// because the daily quota was used. Neither is in DeniedPublish.
+	ClosedThrottled uint64
+	ClosedQuota     uint64
+	// Throttled is RefusedThrottled + ClosedThrottled + ClosedQuota: every
+	// connect and connection the tier's limits ended.
+	Throttled uint64
+	// ShapedConnects counts CONNECTs that waited in the tier's queue
+	// before their CONNACK; ShapedSends counts messages whose PUBACK
+	// waited in it (Config.Tier).
+	ShapedConnects uint64
+	ShapedSends    uint64
+	// QuotaBlocks counts the blocks of the tier's message size that
+	// accepted messages used (Quota.Blocks), since Start.
+	QuotaBlocks uint64
+	// TakenOver counts connections closed because a newer connection
+	// with the same client id arrived (one connection per device id).
+	TakenOver uint64
 	// DeniedPublish counts publishes refused: outside the device's own
 	// devices/{id}/messages/events/ topic, any publish by the service
 	// client, and QoS 2 publishes. A refused QoS 1 or 2 publish also closes
@@ -98,6 +121,12 @@ func (h *Hub) Stats() Stats {
 	s.ByReason = h.refusals.byReason()
 	for r, n := range s.ByReason {
 		switch {
+		case r == ReasonConnectThrottled:
+			s.RefusedThrottled += n
+		case r == ReasonSendThrottled:
+			s.ClosedThrottled += n
+		case r == ReasonDailyQuota:
+			s.ClosedQuota += n
 		case r == ReasonProtocol:
 			s.RefusedOther += n
 		case reasons[r].action == actConnect:
@@ -108,7 +137,12 @@ func (h *Hub) Stats() Stats {
 			s.DeniedSubscribe += n
 		}
 	}
-	s.Refused = s.RefusedAuth + s.RefusedOther
+	s.Refused = s.RefusedAuth + s.RefusedOther + s.RefusedThrottled
+	s.Throttled = s.RefusedThrottled + s.ClosedThrottled + s.ClosedQuota
+	if t := h.throttle; t != nil {
+		s.ShapedConnects, s.ShapedSends, s.QuotaBlocks = t.shapedConnects.Load(), t.shapedSends.Load(), t.blocks.Load()
+	}
+	s.TakenOver = h.takenOver.Load()
 	s.NoAPIVersion = h.noAPIVersion.Load()
 	s.InflightDropped = uint64(max(atomic.LoadInt64(&info.InflightDropped), 0))
 	s.OutboundDropped = uint64(max(atomic.LoadInt64(&info.MessagesDropped), 0))

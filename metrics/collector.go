@@ -96,7 +96,7 @@ func NewCollector(src Source, l Labels) *Collector {
 		src:         src,
 		labels:      l,
 		failures:    desc("fleetbench_connect_failures_total", "failed connection attempts, by reason (refused_auth, refused_throttled, refused_other, tls, timeout, network, other)", "reason"),
-		disconnects: desc("fleetbench_disconnects_total", "established connections that dropped, by reason (lost, taken_over)", "reason"),
+		disconnects: desc("fleetbench_disconnects_total", "established connections that dropped, by reason (lost, taken_over, throttled, token_expired, timeout)", "reason"),
 		connected:   desc("fleetbench_devices_connected", "devices connected now"),
 		peak:        desc("fleetbench_devices_connected_peak", "the most devices connected at once so far"),
 		unacked:     desc("fleetbench_messages_unacked", "QoS 1 messages sent and neither acknowledged nor failed: in flight during the run, unanswered at its end"),

@@ -37,9 +37,12 @@ func (f fakeSource) Delivery() (Delivery, bool) {
 // cannot be forgotten here. connect.failed and the reasons are one
 // counter with a reason label, as are the disconnects.
 func TestEveryLiveMetricIsExported(t *testing.T) {
-	covered := map[string]bool{"connect.failed": true, "devices.disconnects": true, "devices.taken_over": true}
+	covered := map[string]bool{"connect.failed": true, "devices.disconnects": true}
 	for r := range report.NumFailReasons {
 		covered["connect."+r.String()] = true
+	}
+	for r := range report.NumDisconnectReasons {
+		covered["devices."+r.String()] = true
 	}
 	for _, k := range counters {
 		covered[k.row] = true

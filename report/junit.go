@@ -37,6 +37,18 @@ func WriteJUnit(w io.Writer, s *Summary) error {
 			suite.Properties = append(suite.Properties, junitProperty{Name: p.name, Value: p.value})
 		}
 	}
+	// Every failed connect and dropped connection, by reason, so a CI page
+	// shows why without opening summary.json; only reasons counted.
+	for r := range NumFailReasons {
+		if n := s.Connect.FailedByReason[r.String()]; n > 0 {
+			suite.Properties = append(suite.Properties, junitProperty{Name: "connect." + r.String(), Value: strconv.FormatInt(n, 10)})
+		}
+	}
+	for r := range NumDisconnectReasons {
+		if n := s.Connect.DisconnectsByReason[r.String()]; n > 0 {
+			suite.Properties = append(suite.Properties, junitProperty{Name: "devices." + r.String(), Value: strconv.FormatInt(n, 10)})
+		}
+	}
 	class := s.Run.Scenario
 	if class == "" {
 		class = "fleetbench"

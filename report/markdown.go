@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -209,9 +210,9 @@ func (m *mdWriter) counters(s *Summary) {
 		m.line("")
 		m.line("Failed by reason: %s", strings.Join(parts, ", "))
 	}
-	if n := c.DisconnectsByReason[DisconnectTakenOver.String()]; n > 0 {
+	if parts := disconnectParts(c, fmtCount); len(parts) > 0 {
 		m.line("")
-		m.line("Disconnects: %s taken over by a duplicate client id (another device connected with the same id).", fmtCount(n))
+		m.line("Disconnects by reason: %s.", strings.Join(parts, ", "))
 	}
 
 	p := s.Publish
@@ -259,10 +260,16 @@ func (m *mdWriter) counters(s *Summary) {
 		m.line("")
 		m.line("### Hub")
 		m.line("")
-		m.row("received", "dropped", "refused", "denied")
-		m.row("--:", "--:", "--:", "--:")
-		m.row(fmtCount(h.Received), warn(h.Dropped, fmtCount(h.Dropped)), warn(h.Refused, fmtCount(h.Refused)),
-			warn(h.Denied, fmtCount(h.Denied)))
+		head := []string{"received", "dropped", "refused", "denied"}
+		cells := []string{fmtCount(h.Received), warn(h.Dropped, fmtCount(h.Dropped)), warn(h.Refused, fmtCount(h.Refused)),
+			warn(h.Denied, fmtCount(h.Denied))}
+		if h.Throttled > 0 || h.TakenOver > 0 { // only hubs with a tier throttle; old summaries have neither
+			head = append(head, "throttled", "taken over")
+			cells = append(cells, warn(h.Throttled, fmtCount(h.Throttled)), warn(h.TakenOver, fmtCount(h.TakenOver)))
+		}
+		m.row(head...)
+		m.row(slices.Repeat([]string{"--:"}, len(head))...)
+		m.row(cells...)
 	}
 }
 

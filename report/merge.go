@@ -333,6 +333,8 @@ func mergeHub(shards []*Summary) *HubStats {
 		h.Dropped += s.Hub.Dropped
 		h.Refused += s.Hub.Refused
 		h.Denied += s.Hub.Denied
+		h.Throttled += s.Hub.Throttled
+		h.TakenOver += s.Hub.TakenOver
 	}
 	return h
 }

@@ -110,6 +110,7 @@ var metricTable = append([]MetricDef{
 	failedBy("connect.timeout", FailTimeout, "connects that timed out"),
 	failedBy("connect.network", FailNetwork, "connects that failed on the network (refused, reset, unreachable)"),
 	failedBy("connect.other", FailOther, "connects that failed for any other reason"),
+	failedBy("connect.token_expired", FailTokenExpired, "connects refused when the device's SAS token had expired by its own clock"),
 	count("publish.due", "messages", func(s *Summary) int64 { return s.Publish.Due },
 		func(t Totals) int64 { return t.Due }, "messages whose intended send time arrived"),
 	count("publish.sent", "messages", func(s *Summary) int64 { return s.Publish.Sent },
@@ -165,7 +166,21 @@ var metricTable = append([]MetricDef{
 	count("devices.taken_over", "connections", func(s *Summary) int64 {
 		return s.Connect.DisconnectsByReason[DisconnectTakenOver.String()]
 	}, func(t Totals) int64 { return t.DisconnectsBy[DisconnectTakenOver] }, "connections closed because another client took the device's id"),
+	droppedBy("devices.lost", DisconnectLost, "connections reset or closed by the network or broker with no other reason found (network)"),
+	droppedBy("devices.throttled", DisconnectThrottled, "connections closed while a PUBACK had been awaited over 1 s (throttled)"),
+	droppedBy("devices.token_expired", DisconnectTokenExpired, "connections closed at or after the SAS token's expiry"),
+	droppedBy("devices.timeout", DisconnectTimeout, "connections ended for no PINGRESP within the keep-alive interval"),
+	{Name: "hub.throttled", Kind: KindCount, Unit: "connections", Doc: "connects the embedded hub refused and connections it closed for its tier's limits",
+		Read: hub(func(h *HubStats) float64 { return float64(h.Throttled) })},
+	{Name: "hub.taken_over", Kind: KindCount, Unit: "connections", Doc: "connections the embedded hub closed for a newer one with the same device id",
+		Read: hub(func(h *HubStats) float64 { return float64(h.TakenOver) })},
 }, recoveryMetrics...)
+
+// droppedBy is the count row of one disconnect reason.
+func droppedBy(name string, r DisconnectReason, doc string) MetricDef {
+	return count(name, "connections", func(s *Summary) int64 { return s.Connect.DisconnectsByReason[r.String()] },
+		func(t Totals) int64 { return t.DisconnectsBy[r] }, doc)
+}
 
 // Metrics returns the table of count, ratio and rate metrics (a new slice
 // on every call; the rows share their functions).

@@ -137,7 +137,7 @@ func TestConnectCountersAndGauge(t *testing.T) {
 	got := r.Totals()
 	want := Totals{
 		ConnectAttempts: 20, Connects: 11, ConnectFailed: 9,
-		FailedBy:    [NumFailReasons]int64{2, 1, 1, 1, 1, 1, 2},
+		FailedBy:    [NumFailReasons]int64{2, 1, 1, 1, 1, 1, 2, 0},
 		Disconnects: 3, DisconnectsBy: [NumDisconnectReasons]int64{2, 1}, Reconnects: 1, Connected: 8, PeakConnected: 10,
 	}
 	if got != want {
@@ -146,7 +146,7 @@ func TestConnectCountersAndGauge(t *testing.T) {
 }
 
 func TestFailReasonString(t *testing.T) {
-	want := []string{"refused_auth", "refused_throttled", "refused_other", "tls", "timeout", "network", "other"}
+	want := []string{"refused_auth", "refused_throttled", "refused_other", "tls", "timeout", "network", "other", "token_expired"}
 	for r := range NumFailReasons {
 		if r.String() != want[r] {
 			t.Errorf("FailReason(%d) = %q, want %q", r, r.String(), want[r])

@@ -218,6 +218,11 @@ type HubStats struct {
 	Dropped  int64 `json:"dropped"`  // accepted but dropped (in-flight limits)
 	Refused  int64 `json:"refused"`  // connections the hub refused
 	Denied   int64 `json:"denied"`   // publishes denied by topic ACL
+	// Throttled counts connects refused (CONNACK 3) and connections closed
+	// for the tier's limits (target.tier); TakenOver connections closed
+	// for a newer one with the same device id. Absent in older summaries.
+	Throttled int64 `json:"throttled,omitempty"`
+	TakenOver int64 `json:"taken_over,omitempty"`
 }
 
 // Overhead is what the generator itself cost; filled by the command layer

@@ -125,7 +125,7 @@ func (t *textWriter) connect(s *Summary) {
 		fmt.Sprintf("%s of %s attempts", fmtCount(c.Connected), fmtCount(c.Attempted)),
 		"failed "+fmtCount(c.Failed),
 		"reconnects "+fmtCount(c.Reconnects),
-		"disconnects "+fmtCount(c.Disconnects)+takenOverNote(c)))
+		"disconnects "+fmtCount(c.Disconnects)+disconnectNote(c)))
 	if c.Failed > 0 {
 		var parts []string
 		for r := range NumFailReasons {
@@ -202,15 +202,34 @@ func unackedNote(p PublishStats) string {
 	return " (" + fmtCount(p.UnackedOnDisconnect) + " on a dropped connection)"
 }
 
-// takenOverNote is " (158 taken over by a duplicate client id)" when the
-// broker closed connections because another device connected with their
-// client id.
-func takenOverNote(c ConnectStats) string {
-	n := c.DisconnectsByReason[DisconnectTakenOver.String()]
-	if n == 0 {
+// disconnectNote names the disconnects by reason, " (158 taken over by a
+// duplicate client id, 3 throttled, 1 lost)", when any has a reason other
+// than lost; when all were lost it says nothing (the plain count says it).
+func disconnectNote(c ConnectStats) string {
+	parts := disconnectParts(c, fmtCount)
+	if len(parts) == 0 {
 		return ""
 	}
-	return " (" + fmtCount(n) + " taken over by a duplicate client id)"
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// disconnectParts lists "N reason" for every disconnect reason counted,
+// lost last, or nothing when lost is the only one. count formats N.
+func disconnectParts(c ConnectStats, count func(int64) string) []string {
+	var parts []string
+	for r := DisconnectReason(1); r < NumDisconnectReasons; r++ {
+		if n := c.DisconnectsByReason[r.String()]; n > 0 {
+			name := strings.ReplaceAll(r.String(), "_", " ")
+			if r == DisconnectTakenOver {
+				name = "taken over by a duplicate client id"
+			}
+			parts = append(parts, count(n)+" "+name)
+		}
+	}
+	if n := c.DisconnectsByReason[DisconnectLost.String()]; n > 0 && len(parts) > 0 {
+		parts = append(parts, count(n)+" lost (network)")
+	}
+	return parts
 }
 
 func (t *textWriter) hub(s *Summary) {
@@ -222,6 +241,9 @@ func (t *textWriter) hub(s *Summary) {
 	t.line("Hub")
 	t.row("received", fmt.Sprintf("%s (devices acked %s)", fmtCount(h.Received), fmtCount(s.Publish.Acked)))
 	t.row("problems", join("dropped "+fmtCount(h.Dropped), "refused "+fmtCount(h.Refused), "denied "+fmtCount(h.Denied)))
+	if h.Throttled > 0 || h.TakenOver > 0 {
+		t.row("closed", join("throttled "+fmtCount(h.Throttled), "taken over "+fmtCount(h.TakenOver)))
+	}
 }
 
 func (t *textWriter) delivery(s *Summary) {

@@ -272,7 +272,7 @@ func (r *runner) run(ctx context.Context, outDir string) Result {
 	if r.hub != nil {
 		hs := r.hub.Stats()
 		s.Hub = &report.HubStats{Received: int64(hs.Received), Dropped: int64(hs.InflightDropped),
-			Refused: int64(hs.Refused), Denied: int64(hs.DeniedPublish)}
+			Refused: int64(hs.Refused), Denied: int64(hs.DeniedPublish), Throttled: int64(hs.Throttled), TakenOver: int64(hs.TakenOver)}
 	}
 	if cf != nil {
 		deadline := f.Start().Add(ph.PublishEnd + sc.Drain)

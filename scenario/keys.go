@@ -4,7 +4,7 @@ package scenario
 // every one; a test checks that it does.
 var (
 	topKeys     = []string{"name", "target", "auth", "devices", "connect", "publish", "duration", "drain", "confirm", "thresholds", "abort_on_fail", "abort_delay", "churn", "storm"}
-	targetKeys  = []string{"kind", "host", "port", "endpoints", "tls", "ack_delay"}
+	targetKeys  = []string{"kind", "host", "port", "endpoints", "tls", "ack_delay", "tier", "units"}
 	tlsKeys     = []string{"ca_file", "server_name", "insecure_skip_verify", "cert_file", "key_file", "session_resumption", "key_exchange"}
 	authKeys    = []string{"type", "key_env", "key_file", "keys_file", "key_kind", "hub_host", "policy", "token_ttl", "api_version", "client_id", "username", "product_key", "sign_method", "secure_mode"}
 	devicesKeys = []string{"count", "id", "first_index"}

@@ -145,6 +145,7 @@ func (d *decoder) scenario(root *node) *Scenario {
 	d.finishPublish(&s.Publish, &s.Devices, &s.Auth, &s.Target)
 	d.finishRun(s)
 	d.finishDisruptions(s)
+	d.checkPlan(s)
 	if s.Confirm != nil {
 		d.finishConfirm(s.Confirm, &s.Target)
 		if !HasField(d.payloadSegs, FieldStamp) && d.has("publish.payload.template") {

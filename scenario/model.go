@@ -69,6 +69,13 @@ type Target struct {
 	// AckDelay makes the embedded hub hold every PUBACK this long (for
 	// regression experiments). Only valid with the embedded target.
 	AckDelay time.Duration
+	// Tier and Units are the IoT hub's pricing tier (F1, B1, B2, B3, S1,
+	// S2, S3) and number of units, when the scenario states them: the
+	// embedded hub then throttles as that hub does, and for any target
+	// the plan is checked against the tier's quotas (plan.go). Tier
+	// empty: not stated; Units is 1 when only Tier is given.
+	Tier  string
+	Units int
 }
 
 // Endpoint is one address devices dial.

@@ -1,11 +1,14 @@
 package scenario
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/fleetbench/fleetbench/hub/tier"
 )
 
 // Default ports of an MQTT target.
@@ -32,6 +35,10 @@ func (d *decoder) decodeTarget(n *node, t *Target) {
 			d.decodeTLS(v, p, &t.TLS)
 		case "ack_delay":
 			t.AckDelay, _ = d.duration(v, p, 0, time.Minute)
+		case "tier":
+			t.Tier, _ = d.enum(v, p, tier.Names()...)
+		case "units":
+			t.Units, _ = d.integer(v, p, 1, 1_000_000)
 		}
 	})
 }
@@ -120,6 +127,7 @@ func (d *decoder) host(v *node, p string) (string, bool) {
 
 // finishTarget applies the target's defaults and checks it.
 func (d *decoder) finishTarget(t *Target) {
+	d.finishTier(t)
 	if !d.has("target.kind") {
 		t.Kind = TargetEmbedded
 	}
@@ -182,5 +190,25 @@ func (d *decoder) finishTarget(t *Target) {
 			missing = "target.tls.cert_file"
 		}
 		d.failKey(missing, "a client certificate needs both cert_file and key_file", fmt.Sprintf("add %s", missing))
+	}
+}
+
+// finishTier checks target.tier and target.units: units need a tier, and
+// the tier must allow that many.
+func (d *decoder) finishTier(t *Target) {
+	if !d.has("target.tier") {
+		if d.given("target.units") && !d.given("target.tier") {
+			d.failKey("target.units", "units without a tier", "add target.tier (e.g. S1), or remove target.units")
+		}
+		return
+	}
+	if !d.has("target.units") {
+		t.Units = 1
+	}
+	if _, err := tier.Lookup(t.Tier, t.Units); err != nil && d.has("target.units") {
+		var te *tier.Error
+		if errors.As(err, &te) {
+			d.fail("target.units", te.Problem, "use fewer units or another tier")
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -22,12 +23,17 @@ import (
 // generator (or any MQTT client) can be measured without the hub's cost in
 // its own process.
 func cmdHub(ctx context.Context, args []string, env Env) int {
-	fs := newFlagSet("hub", "hub [--addr 127.0.0.1:8883] [--dir DIR] [--key-kind group|device] [--ack-delay D]", env)
+	fs := newFlagSet("hub", "hub [--addr 127.0.0.1:8883] [--dir DIR] [--key-kind group|device] [--ack-delay D] [--tier S1 --units N]", env)
 	addr := fs.String("addr", "127.0.0.1:8883", "TLS listen address (loopback only)")
 	dir := fs.String("dir", filepath.Join("runs", "hub"), "directory holding ca.pem, the server certificate and the key file: reused when the hub restarts, made when missing")
 	keyKind := fs.String("key-kind", "group", "group: device keys are derived from one group key (as DPS does); device: one key for every device")
 	hostName := fs.String("host-name", "fleetbench.azure-devices.net", "IoT hub host name devices put in their username and SAS token")
 	ackDelay := fs.Duration("ack-delay", 0, "hold every PUBACK this long (for regression experiments)")
+	tier := fs.String("tier", "", "enforce the published quotas of an IoT hub of this tier: F1, B1, B2, B3, S1, S2 or S3 (docs/hub.md)")
+	units := fs.Int("units", 0, "the tier's number of units (default 1)")
+	backlog := fs.Duration("throttle-backlog", 0, "with --tier: the longest a connect or send waits in the queue before it is refused or its connection closed (default 5s)")
+	sendRate := fs.Float64("sends-per-second", 0, "with --tier: replace the tier's device-to-cloud sends per second (rehearse a known capacity)")
+	connectRate := fs.Float64("connects-per-second", 0, "with --tier: replace the tier's new connections per second")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return flagExit(fs, err, env)
 	}
@@ -45,7 +51,8 @@ func cmdHub(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "fleetbench hub: %v\n", err)
 		return ExitRunFailed
 	}
-	cfg := hub.Config{Addr: *addr, Dir: *dir, HostName: *hostName, AckDelay: *ackDelay, RefusalLog: env.Stdout}
+	cfg := hub.Config{Addr: *addr, Dir: *dir, HostName: *hostName, AckDelay: *ackDelay, RefusalLog: env.Stdout,
+		Tier: *tier, Units: *units, ThrottleBacklog: *backlog, SendsPerSecond: *sendRate, ConnectsPerSecond: *connectRate}
 	if *keyKind == "group" {
 		cfg.GroupKey = key
 	} else {
@@ -72,6 +79,10 @@ func cmdHub(ctx context.Context, args []string, env Env) int {
 	}
 	if h.HostName() != hub.DefaultHostName {
 		sets += " --set auth.hub_host=" + h.HostName()
+	}
+	if q, ok := h.Quota(); ok {
+		fmt.Fprintf(env.Stdout, "throttling as IoT Hub %s: %g new connections/s, %g device-to-cloud sends/s, queue %v, daily quota %d blocks of %d bytes\n",
+			q, q.ConnectsPerSecond, q.SendsPerSecond, cmp.Or(cfg.ThrottleBacklog, hub.DefaultThrottleBacklog), q.DailyBlocks, q.MeterBytes)
 	}
 	fmt.Fprintf(env.Stdout, `fleetbench hub listening on %s (TLS, MQTT 3.1.1, IoT Hub rules)
   CA file:     %s
@@ -113,6 +124,13 @@ func hubSummary(st hub.Stats, hostName string) string {
 		}
 		fmt.Fprintf(&b, "  by reason: %s\n", strings.Join(parts, ", "))
 	}
+	if st.Throttled > 0 || st.ShapedConnects > 0 || st.ShapedSends > 0 {
+		fmt.Fprintf(&b, "  throttled: %d connects refused (CONNACK 3), %d connections closed for sends, %d for the daily quota; queued: %d connects, %d sends; %d quota blocks used\n",
+			st.RefusedThrottled, st.ClosedThrottled, st.ClosedQuota, st.ShapedConnects, st.ShapedSends, st.QuotaBlocks)
+	}
+	if st.TakenOver > 0 {
+		fmt.Fprintf(&b, "  %d connections closed because another connected with the same device id\n", st.TakenOver)
+	}
 	if st.NoAPIVersion > 0 {
 		fmt.Fprintf(&b, "  %d device connections had no api-version in their username: accepted, as IoT Hub does, but IoT Hub's MQTT documentation recommends it (%s/{device id}/?api-version=2021-04-12)\n",
 			st.NoAPIVersion, hostName)
@@ -150,7 +168,8 @@ func loadOrMakeHubKey(path string) ([]byte, error) {
 }
 
 // hubFlags names the flag that sets each hub.Config field.
-var hubFlags = map[string]string{"Addr": "--addr", "Dir": "--dir", "HostName": "--host-name", "AckDelay": "--ack-delay"}
+var hubFlags = map[string]string{"Addr": "--addr", "Dir": "--dir", "HostName": "--host-name", "AckDelay": "--ack-delay",
+	"Tier": "--tier", "Units": "--units", "ThrottleBacklog": "--throttle-backlog"}
 
 // hubStartFailed prints why the hub did not start, one line per problem,
 // naming flags rather than Config fields; a bad flag is a usage error.

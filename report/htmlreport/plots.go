@@ -356,6 +356,9 @@ func errorGroups(s *report.Summary) []errorGroup {
 		conn = append(conn, errorCount{"connect." + r.String(), s.Connect.FailedByReason[r.String()]})
 	}
 	conn = append(conn, errorCount{"devices.disconnects", s.Connect.Disconnects})
+	for r := range report.NumDisconnectReasons {
+		conn = append(conn, errorCount{"devices." + r.String(), s.Connect.DisconnectsByReason[r.String()]})
+	}
 	pub := s.Publish
 	groups := []errorGroup{
 		{"connect", blue, conn},
@@ -373,6 +376,7 @@ func errorGroups(s *report.Summary) []errorGroup {
 	if h := s.Hub; h != nil {
 		groups = append(groups, errorGroup{"hub", purple, []errorCount{
 			{"hub.dropped", h.Dropped}, {"hub.refused", h.Refused}, {"hub.denied", h.Denied},
+			{"hub.throttled", h.Throttled}, {"hub.taken_over", h.TakenOver},
 		}})
 	}
 	return groups

@@ -2,6 +2,7 @@ package htmlreport
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/fleetbench/fleetbench/report"
 )
@@ -90,8 +91,14 @@ func counterGroups(s *report.Summary) []counterGroup {
 		}
 	}
 	conn.Rows = append(conn.Rows, row("reconnects", c.Reconnects), bad("disconnects", c.Disconnects))
-	if v := c.DisconnectsByReason[report.DisconnectTakenOver.String()]; v > 0 {
-		conn.Rows = append(conn.Rows, counterRow{"  taken over by a duplicate client id", n(v), true})
+	for r := range report.NumDisconnectReasons {
+		if v := c.DisconnectsByReason[r.String()]; v > 0 {
+			name := strings.ReplaceAll(r.String(), "_", " ")
+			if r == report.DisconnectTakenOver {
+				name = "taken over by a duplicate client id"
+			}
+			conn.Rows = append(conn.Rows, counterRow{"  " + name, n(v), true})
+		}
 	}
 	conn.Rows = append(conn.Rows, row("peak connected", c.PeakConnected), row("connected at end", c.ConnectedAtEnd))
 	groups := []counterGroup{conn, {"Publish", []counterRow{
