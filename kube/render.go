@@ -57,12 +57,23 @@ func Decode(data []byte) ([]runtime.Object, error) {
 	return objs, nil
 }
 
+// onlyComments reports whether a document holds nothing but comments
+// and blank lines.
+func onlyComments(doc string) bool {
+	for _, line := range strings.Split(doc, "\n") {
+		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "#") {
+			return false
+		}
+	}
+	return true
+}
+
 // splitDocs splits a YAML stream at "---" lines, dropping empty documents.
 func splitDocs(data []byte) [][]byte {
 	var docs [][]byte
 	for _, d := range strings.Split("\n"+string(data), "\n---") {
 		d = strings.TrimPrefix(d, "\n")
-		if strings.TrimSpace(d) != "" {
+		if !onlyComments(d) {
 			docs = append(docs, []byte(d))
 		}
 	}
