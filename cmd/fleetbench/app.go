@@ -37,6 +37,8 @@ Usage:
                  [--procs N]                                    ... as N shard processes merged into one run
                  [--shards N --listen ADDR]                     ... as N remote shards that dial this coordinator
                  [--shard I/N --coordinator URL]                ... as shard I of N of a coordinated run
+  fleetbench k8s SCENARIO --shards N [--image IMG] [--namespace NS] [--out URL]
+                 [--secret NAME] [--set path=value ...]        print the Kubernetes objects of a sharded run
   fleetbench validate SCENARIO [--set path=value ...]          check a scenario without running it
   fleetbench hub [--addr 127.0.0.1:8883] [--dir DIR] [--key-kind group|device]
                  [--host-name NAME] [--ack-delay D]             run the embedded IoT hub on its own
@@ -71,6 +73,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return cmdCompare(ctx, rest, env)
 	case "merge":
 		return cmdMerge(ctx, rest, env)
+	case "k8s":
+		return cmdK8s(rest, env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, versionString())
 		return ExitOK

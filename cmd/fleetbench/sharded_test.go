@@ -50,7 +50,14 @@ func fleetbenchBinary(t *testing.T) string {
 // its port, CA file and group key, read from its banner.
 func startHubProcess(t *testing.T, bin string) (port, caFile, key, host string) {
 	t.Helper()
-	cmd := exec.Command(bin, "hub", "--addr", "127.0.0.1:0", "--dir", t.TempDir())
+	return startHubProcessIn(t, bin, t.TempDir())
+}
+
+// startHubProcessIn is startHubProcess with the hub's --dir: hubs started
+// on one dir share its CA, certificate and key.
+func startHubProcessIn(t *testing.T, bin, dir string) (port, caFile, key, host string) {
+	t.Helper()
+	cmd := exec.Command(bin, "hub", "--addr", "127.0.0.1:0", "--dir", dir)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

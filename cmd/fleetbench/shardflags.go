@@ -26,11 +26,13 @@ type shardFlags struct {
 	shard, coordinator, coordinatorCA, tokenFile, epoch, sha string
 	procs, shards                                            int
 	listen, tlsCert, tlsKey                                  string
+	coordinatorWait                                          time.Duration
 }
 
 func (f *shardFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.shard, "shard", "", "run shard I of N (0-based), e.g. --shard 0/4, of a coordinated or merged run")
 	fs.StringVar(&f.coordinator, "coordinator", "", "with --shard: the coordinator's URL (http://HOST:PORT or https://...)")
+	fs.DurationVar(&f.coordinatorWait, "coordinator-wait", 0, "with --shard: wait up to this long for the coordinator to accept connections before registering (e.g. 5m, as on Kubernetes where pods start in any order)")
 	fs.StringVar(&f.coordinatorCA, "coordinator-ca", "", "with --shard: CA file that signs an https coordinator's certificate")
 	fs.StringVar(&f.tokenFile, "token-file", "", "file holding the run's token (else $"+TokenEnv+"; never on the command line)")
 	fs.StringVar(&f.epoch, "epoch", "", "with --shard and no --coordinator: the shared start, RFC 3339 with nanoseconds, alike for every shard")
@@ -98,6 +100,12 @@ func (f *shardFlags) run(ctx context.Context, opts runlib.Options, env Env, onMe
 					return usage("--coordinator-ca: " + f.coordinatorCA + " holds no PEM certificate")
 				}
 				so.TLS = &tls.Config{RootCAs: pool}
+			}
+			if f.coordinatorWait > 0 {
+				if err := waitForCoordinator(ctx, f.coordinator, f.coordinatorWait, env); err != nil {
+					fmt.Fprintln(env.Stderr, "fleetbench run:", err)
+					return ExitRunFailed
+				}
 			}
 		} else {
 			if f.epoch == "" {
