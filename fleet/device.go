@@ -286,6 +286,12 @@ loop:
 		}
 	}
 
+	if reason == endLost && f.stopping.Load() {
+		// The fleet is stopping: stop closed the connection under us when
+		// its grace ran out ("use of closed network connection"), or it
+		// failed as the run ends. The run ended it; it was not lost.
+		reason = endStop
+	}
 	d.send.Lock()
 	d.live, d.wire = nil, nil
 	lost := d.infl.dropAll()
