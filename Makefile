@@ -67,6 +67,20 @@ clean:
 
 # Local brokers for scenarios/mosquitto.yaml and scenarios/rabbitmq.yaml
 # (docs/brokers.md): they run in the foreground until Ctrl-C.
+# 100,000 TLS devices as one run on one machine (docs/scale.md): 7 hubs in
+# their own processes on 127.0.0.1:18881-18887 sharing one CA and key, the
+# scenario over 7 shard processes, then the hubs stop (also when the run
+# fails or is interrupted). RUN_ARGS adds flags to the run, e.g.
+# RUN_ARGS="--out runs/100k". The run's exit code is make's.
+SCALE_PROCS ?= 7
+SCALE_HUBS  ?= runs/hubs-100k
+.PHONY: scale-100k
+scale-100k: build
+	scripts/hubs.sh start 7 $(SCALE_HUBS)
+	trap 'scripts/hubs.sh stop $(SCALE_HUBS)' EXIT INT TERM; \
+	FLEETBENCH_GROUP_KEY=$$(cat $(SCALE_HUBS)/group.key) ./$(BIN) run scenarios/scale-100k.yaml \
+		--procs $(SCALE_PROCS) --set target.tls.ca_file=$(SCALE_HUBS)/ca.pem $(RUN_ARGS)
+
 .PHONY: mosquitto rabbitmq
 mosquitto:
 	scripts/mosquitto.sh

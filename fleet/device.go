@@ -320,6 +320,12 @@ loop:
 		}
 	}
 
+	if reason == endLost && f.stopping.Load() {
+		// The fleet is stopping: stop closed the connection under us when
+		// its grace ran out ("use of closed network connection"), or it
+		// failed as the run ends. The run ended it; it was not lost.
+		reason = endStop
+	}
 	d.send.Lock()
 	oldest, waiting := d.infl.oldestSent()
 	d.live, d.wire = nil, nil

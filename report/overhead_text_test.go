@@ -34,3 +34,31 @@ func TestTextOverheadSaysWhatWasNotMeasured(t *testing.T) {
 		t.Errorf("missing %q:\n%s", want, b.String())
 	}
 }
+
+// A merged run's text report names its shard processes, the spread of
+// their publish starts and the peak memory per device over all of them;
+// a one-process run's has no such line.
+func TestTextShardsLine(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteText(&b, &Summary{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "publish-start spread") {
+		t.Errorf("a one-process report has a shards line:\n%s", b.String())
+	}
+	b.Reset()
+	s := &Summary{
+		Shards:               []ShardResult{{Index: 0}, {Index: 2}},
+		MissingShards:        []MissingShard{{Index: 1}},
+		PublishStartSpreadNs: 412_000,
+		Overhead:             Overhead{PeakRSSPerDevice: 20 * 1024},
+	}
+	if err := WriteText(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"3 processes", "publish-start spread 412µs", "peak RSS 20.0 KiB/device over all of them"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("missing %q:\n%s", want, b.String())
+		}
+	}
+}

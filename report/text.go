@@ -310,6 +310,25 @@ func (t *textWriter) overhead(s *Summary) {
 		peak = fmtCount(int64(o.GoroutinesPeak))
 	}
 	t.row("runtime", join("goroutines peak "+peak, gc))
+	t.shards(s)
+}
+
+// shards is a merged run's line on its shard processes: how many, how far
+// apart they began publishing, and the peak memory per device of all of
+// them together (their peak RSS added, over the fleet's peak connected
+// devices: an upper bound, their peaks need not coincide). Nothing for a
+// one-process run.
+func (t *textWriter) shards(s *Summary) {
+	if len(s.Shards) == 0 {
+		return
+	}
+	mem := "n/a"
+	if s.Overhead.PeakRSSPerDevice > 0 {
+		mem = fmtBytes(s.Overhead.PeakRSSPerDevice) + "/device"
+	}
+	t.row("shards", join(fmt.Sprintf("%d processes", len(s.Shards)+len(s.MissingShards)),
+		"publish-start spread "+fmtMs(float64(s.PublishStartSpreadNs)/1e6),
+		"peak RSS "+mem+" over all of them"))
 }
 
 // perUnit is a CPU cost in µs as "12.3µs/message", or "n/a per message"

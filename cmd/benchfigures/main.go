@@ -63,20 +63,70 @@ type results struct {
 	CPUs       int       `json:"cpus"`
 	Benchmarks []goBench `json:"benchmarks"`
 	EndToEnd   []e2e     `json:"end_to_end"`
+	Sharded    *sharded  `json:"sharded,omitempty"`
+}
+
+// shardCost is one sharded run's cost, from its merged summary: the
+// shards' own overhead (the coordinator's is not in it).
+type shardCost struct {
+	Procs               int     `json:"procs"`
+	Connected           int64   `json:"connected"`
+	Sent                int64   `json:"sent"`
+	CPUMicrosPerMessage float64 `json:"cpu_us_per_message"`
+	CPUMicrosPerConnect float64 `json:"cpu_us_per_connect"`
+	PeakRSSPerDevice    float64 `json:"peak_rss_per_device_bytes"` // every shard's peak RSS added / connected
+	PublishStartSpread  float64 `json:"publish_start_spread_ms"`
+	Failed              int64   `json:"failed"`
+	Missed              int64   `json:"missed"`
+}
+
+// sharded is the cost of sharding: the same scenario run as --procs 1 and
+// --procs 2, one after the other against the same hub, and the ratios of
+// the second to the first (1: sharding costs nothing; 0 where a figure of
+// the first run is missing).
+type sharded struct {
+	Scenario         string      `json:"scenario"`
+	Runs             []shardCost `json:"runs"`
+	CPUPerMessage    float64     `json:"cpu_per_message_ratio"`
+	CPUPerConnect    float64     `json:"cpu_per_connect_ratio"`
+	PeakRSSPerDevice float64     `json:"peak_rss_per_device_ratio"`
+}
+
+func costOf(procs int, s *report.Summary) shardCost {
+	return shardCost{Procs: procs, Connected: s.Connect.PeakConnected, Sent: s.Publish.Sent,
+		CPUMicrosPerMessage: s.Overhead.CPUMicrosPerMessage, CPUMicrosPerConnect: s.Overhead.CPUMicrosPerConnect,
+		PeakRSSPerDevice:   s.Overhead.PeakRSSPerDevice,
+		PublishStartSpread: float64(s.PublishStartSpreadNs) / 1e6,
+		Failed:             s.Connect.Failed + s.Publish.Failed, Missed: s.Publish.Missed}
+}
+
+// shardingCost compares the --procs 2 run (b) with the --procs 1 run (a).
+func shardingCost(scen string, a, b shardCost) *sharded {
+	ratio := func(x, y float64) float64 {
+		if x <= 0 {
+			return 0
+		}
+		return y / x
+	}
+	return &sharded{Scenario: scen, Runs: []shardCost{a, b},
+		CPUPerMessage:    ratio(a.CPUMicrosPerMessage, b.CPUMicrosPerMessage),
+		CPUPerConnect:    ratio(a.CPUMicrosPerConnect, b.CPUMicrosPerConnect),
+		PeakRSSPerDevice: ratio(a.PeakRSSPerDevice, b.PeakRSSPerDevice)}
 }
 
 func main() {
 	out := flag.String("out", "bench/results.json", "where to write the figures")
 	bin := flag.String("bin", "bin/fleetbench", "fleetbench binary (make build)")
 	scen := flag.String("scenario", "scenarios/bench.yaml", "end-to-end scenario (target: a separate fleetbench hub)")
+	shardedOnly := flag.Bool("sharded-only", false, "run only the sharded row (--procs 1 against --procs 2), e.g. to measure it on its own")
 	flag.Parse()
-	if err := run(*out, *bin, *scen); err != nil {
+	if err := run(*out, *bin, *scen, *shardedOnly); err != nil {
 		fmt.Fprintln(os.Stderr, "benchfigures:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out, bin, scen string) error {
+func run(out, bin, scen string, shardedOnly bool) error {
 	res := results{When: time.Now().UTC(), GoVersion: runtime.Version(), CPUs: runtime.NumCPU()}
 	for _, b := range []struct {
 		pkg, pattern string
@@ -93,6 +143,9 @@ func run(out, bin, scen string) error {
 		// offered rate to the same mosquitto (skipped without mosquitto).
 		{"./fleet", "PacedPublish", []string{"-benchtime", "200000x"}},
 	} {
+		if shardedOnly {
+			break
+		}
 		fmt.Fprintf(os.Stderr, "go test -bench '%s' %s %s\n", b.pattern, strings.Join(b.more, " "), b.pkg)
 		args := append([]string{"test", "-run", "^$", "-bench", b.pattern, "-benchmem"}, b.more...)
 		cmd := exec.Command("go", append(args, b.pkg)...)
@@ -155,6 +208,9 @@ func run(out, bin, scen string) error {
 		pacing string
 		rate   string // "": the scenario's
 	}{{0, "precise", ""}, {1, "precise", ""}, {0, "efficient", ""}, {1, "efficient", ""}, {0, "efficient", "20000/s"}} {
+		if shardedOnly {
+			break
+		}
 		qos := v.qos
 		runDir := filepath.Join(dir, fmt.Sprintf("qos%d-%s-%s", qos, v.pacing, strings.TrimSuffix(v.rate, "/s")))
 		args := []string{"run", scen, "--out", runDir, "--progress", "0",
@@ -164,25 +220,9 @@ func run(out, bin, scen string) error {
 		if v.rate != "" {
 			args = append(args, "--set", "publish.stages[0].rate="+v.rate)
 		}
-		fmt.Fprintf(os.Stderr, "%s %s\n", bin, strings.Join(args, " "))
-		key, err := os.ReadFile(filepath.Join(hubDir, "group.key"))
-		if err != nil {
-			return err
-		}
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(os.Environ(), "FLEETBENCH_GROUP_KEY="+strings.TrimSpace(string(key)))
-		cmd.Stderr = os.Stderr
-		cmd.Stdout = os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "benchfigures: run qos %d exited with %v (figures are still recorded)\n", qos, err)
-		}
-		b, err := os.ReadFile(filepath.Join(runDir, "summary.json"))
+		s, err := runScenario(bin, args, runDir, hubDir)
 		if err != nil {
 			return fmt.Errorf("qos %d: %w", qos, err)
-		}
-		s, err := report.ReadJSON(bytes.NewReader(b))
-		if err != nil {
-			return err
 		}
 		res.EndToEnd = append(res.EndToEnd, e2e{
 			Scenario: scen, QoS: qos, Pacing: v.pacing, Devices: s.Config.Devices, Connected: s.Connect.PeakConnected,
@@ -197,6 +237,22 @@ func run(out, bin, scen string) error {
 		})
 	}
 
+	// The cost of sharding: the scenario as one shard process and as two
+	// (docs/benchmarks.md), at its own QoS and pacing.
+	var costs []shardCost
+	for _, procs := range []int{1, 2} {
+		runDir := filepath.Join(dir, fmt.Sprintf("procs%d", procs))
+		args := []string{"run", scen, "--procs", strconv.Itoa(procs), "--out", runDir, "--progress", "0",
+			"--set", "target.port=" + strconv.Itoa(port),
+			"--set", "target.tls.ca_file=" + filepath.Join(hubDir, "ca.pem")}
+		s, err := runScenario(bin, args, runDir, hubDir)
+		if err != nil {
+			return fmt.Errorf("--procs %d: %w", procs, err)
+		}
+		costs = append(costs, costOf(procs, s))
+	}
+	res.Sharded = shardingCost(scen, costs[0], costs[1])
+
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
@@ -206,6 +262,30 @@ func run(out, bin, scen string) error {
 	}
 	fmt.Fprintf(os.Stderr, "figures written to %s\n%s\n", out, b)
 	return nil
+}
+
+// runScenario runs fleetbench with args against the hub whose files are
+// in hubDir (its group key in the environment) and returns the summary it
+// wrote to runDir. A non-zero exit is reported, not fatal: the figures are
+// still recorded.
+func runScenario(bin string, args []string, runDir, hubDir string) (*report.Summary, error) {
+	fmt.Fprintf(os.Stderr, "%s %s\n", bin, strings.Join(args, " "))
+	key, err := os.ReadFile(filepath.Join(hubDir, "group.key"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "FLEETBENCH_GROUP_KEY="+strings.TrimSpace(string(key)))
+	cmd.Stderr = os.Stderr
+	cmd.Stdout = os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "benchfigures: %s exited with %v (figures are still recorded)\n", strings.Join(args, " "), err)
+	}
+	b, err := os.ReadFile(filepath.Join(runDir, "summary.json"))
+	if err != nil {
+		return nil, err
+	}
+	return report.ReadJSON(bytes.NewReader(b))
 }
 
 // parseBench reads `go test -bench` output with golang.org/x/perf/benchfmt

@@ -27,6 +27,7 @@ type shardFlags struct {
 	procs, shards                                            int
 	listen, tlsCert, tlsKey                                  string
 	coordinatorWait                                          time.Duration
+	registerTimeout                                          time.Duration
 }
 
 func (f *shardFlags) register(fs *flag.FlagSet) {
@@ -42,6 +43,7 @@ func (f *shardFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.listen, "listen", "", "with --shards: the coordinator's listen address, e.g. :7443")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "with --shards: the coordinator's TLS certificate (PEM)")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "with --shards: the coordinator's TLS key (PEM)")
+	fs.DurationVar(&f.registerTimeout, "register-timeout", time.Minute, "with --procs or --shards: how long every shard has to register before the run fails, naming the missing ones")
 }
 
 func (f *shardFlags) sharded() bool { return f.shard != "" || f.procs > 0 || f.shards > 0 }
@@ -121,7 +123,10 @@ func (f *shardFlags) run(ctx context.Context, opts runlib.Options, env Env, onMe
 	}
 
 	n := max(f.procs, f.shards)
-	co := runlib.CoordinateOptions{Options: opts, Shards: n}
+	if f.registerTimeout <= 0 {
+		return usage(fmt.Sprintf("--register-timeout %s: give a positive duration, e.g. --register-timeout 2m", f.registerTimeout))
+	}
+	co := runlib.CoordinateOptions{Options: opts, Shards: n, RegisterTimeout: f.registerTimeout}
 	if f.procs > 0 {
 		co.Listen = "127.0.0.1:0"
 		tok, err := f.token(env)
