@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetbench/fleetbench/hub"
 	"github.com/fleetbench/fleetbench/report"
 	"github.com/fleetbench/fleetbench/scenario"
 )
@@ -24,20 +25,7 @@ func TestStormOf2000DevicesRecoversFully(t *testing.T) {
 	sc.Connect.Backoff = scenario.Backoff{Initial: 200 * time.Millisecond, Max: time.Second, Jitter: 0.5}
 	sc.Storm = &scenario.Storm{At: time.Second, Share: 1}
 	sc.Drain = time.Minute // a limit: the drain ends once every device is back
-	rec := report.NewRecorder(report.RecorderConfig{})
-	f, err := New(Config{
-		Scenario: sc, Addr: h.Addr(), Recorder: rec, Run: 7, Credentials: sasProvider(t, h, key), Seed: 1,
-		TLS: NewTLSConfig(TLSOptions{Roots: h.CAPool(), ServerName: "127.0.0.1"}),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ph, err := f.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := rec.Result(f.since())
-	s := report.Build(m, report.RunInfo{PublishPhaseMs: report.Ms(ph.PublishEnd - ph.PublishStart)}, report.ConfigEcho{Devices: n})
+	s, m, ph := runStorm(t, h, key, sc, n)
 	r := s.Recovery
 	if r == nil {
 		t.Fatal("the summary has no recovery section")
@@ -74,4 +62,24 @@ func TestStormOf2000DevicesRecoversFully(t *testing.T) {
 		t.Errorf("due %d sent %d missed %d acked %d failed %d unacked %d (on disconnect %d): accounting broken",
 			tot.Due, tot.Sent, tot.Missed, tot.Acked, tot.Failed, tot.Unacked(), tot.UnackedOnDisconnect)
 	}
+}
+
+// runStorm runs sc against hub h (whose group key is key) and returns the
+// summary of an n-device fleet, what it measured and its phases.
+func runStorm(t *testing.T, h *hub.Hub, key []byte, sc *scenario.Scenario, n int) (*report.Summary, *report.Measured, Phases) {
+	t.Helper()
+	rec := report.NewRecorder(report.RecorderConfig{})
+	f, err := New(Config{
+		Scenario: sc, Addr: h.Addr(), Recorder: rec, Run: 7, Credentials: sasProvider(t, h, key), Seed: 1,
+		TLS: NewTLSConfig(TLSOptions{Roots: h.CAPool(), ServerName: "127.0.0.1"}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph, err := f.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := rec.Result(f.since())
+	return report.Build(m, report.RunInfo{PublishPhaseMs: report.Ms(ph.PublishEnd - ph.PublishStart)}, report.ConfigEcho{Devices: n}), m, ph
 }

@@ -1,13 +1,11 @@
 package fleet
 
 import (
-	"context"
 	"crypto/rand"
 	"testing"
 	"time"
 
 	"github.com/fleetbench/fleetbench/hub"
-	"github.com/fleetbench/fleetbench/report"
 	"github.com/fleetbench/fleetbench/scenario"
 )
 
@@ -40,19 +38,7 @@ func TestStormRecoveryIsLimitedByTheConnectQuota(t *testing.T) {
 	sc.Connect.Backoff = scenario.Backoff{Initial: 200 * time.Millisecond, Max: 2 * time.Second, Jitter: 0.5}
 	sc.Storm = &scenario.Storm{At: time.Second, Share: 1}
 	sc.Drain = 3 * time.Minute // a limit: the drain ends once every device is back
-	rec := report.NewRecorder(report.RecorderConfig{})
-	f, err := New(Config{
-		Scenario: sc, Addr: h.Addr(), Recorder: rec, Run: 7, Credentials: sasProvider(t, h, key), Seed: 1,
-		TLS: NewTLSConfig(TLSOptions{Roots: h.CAPool(), ServerName: "127.0.0.1"}),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ph, err := f.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := report.Build(rec.Result(f.since()), report.RunInfo{PublishPhaseMs: report.Ms(ph.PublishEnd - ph.PublishStart)}, report.ConfigEcho{Devices: n})
+	s, _, _ := runStorm(t, h, key, sc, n)
 	r := s.Recovery
 	if r == nil || len(r.Storms) != 1 {
 		t.Fatalf("recovery %+v: want one storm", r)
