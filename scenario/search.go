@@ -154,8 +154,9 @@ func (d *decoder) searchStep(v *node, p string, s *Search) {
 			return
 		}
 		s.Factor = f
-	case strings.HasPrefix(t, "+"):
-		num := strings.TrimSpace(t[1:])
+	case strings.HasPrefix(t, "+") || v.typ != tString:
+		// YAML reads +100 as the number 100: a bare number is an increment.
+		num := strings.TrimSpace(strings.TrimPrefix(t, "+"))
 		var f float64
 		var err error
 		if strings.Contains(num, "/") {
