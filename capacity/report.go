@@ -61,7 +61,7 @@ func NewReport(sc *scenario.Scenario, r Result) *Report {
 			rep.Why = r.Next.Failures()
 		}
 		if bound := latencyBound(sc); bound > 0 && r.Next.GeneratorLateMs > bound/2 {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("the generator itself sent late in the failing step (scheduler lateness p99 %.1f ms beside a latency bound of %.0f ms): the machine running fleetbench may have set this knee, not the target — run with more generator capacity (--procs, more machines) to be sure", r.Next.GeneratorLateMs, bound))
+			rep.Notes = append(rep.Notes, fmt.Sprintf("the devices sent late in the failing step (scheduler lateness p99 %.1f ms beside a latency bound of %.0f ms): either their in-flight windows were full because the target held PUBACKs (the target's limit), or the machine running fleetbench was saturated (then the knee is the machine's) — compare the step's overhead figures in its report, or rerun with more generator capacity (--procs)", r.Next.GeneratorLateMs, bound))
 		}
 	}
 	if r.Outcome == Found && !r.Resolved {
