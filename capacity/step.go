@@ -8,9 +8,9 @@ type Step struct {
 	Load      float64 `json:"load"`       // the dimension's value: msgs/s, devices or connects/s
 	Dir       string  `json:"dir"`        // the step's run directory (its own full report)
 	WindowS   float64 `json:"window_s"`   // seconds of the measured window covered by series points
-	Offered   float64 `json:"offered"`    // msgs/s due in the window
+	Offered   float64 `json:"offered"`    // msgs/s the step's schedule offers (publish dimensions; else what fell due)
 	Achieved  float64 `json:"achieved"`   // msgs/s sent in the window
-	RateRatio float64 `json:"rate_ratio"` // sent / due in the window
+	RateRatio float64 `json:"rate_ratio"` // achieved / offered
 	// Publish latency (corrected for coordinated omission, PUBACKs from
 	// the window's start to the run's end), milliseconds; nil without
 	// samples.
