@@ -431,7 +431,7 @@ func (r *runner) finishMerged(o CoordinateOptions, finals map[int]*report.Summar
 	}
 	s.Interrupted = s.Interrupted || interrupted
 	var passed bool
-	s.Thresholds, passed = evaluateThresholds(sc, s)
+	s.Thresholds, passed = EvaluateThresholds(sc, s)
 	outcome := judgeRun(nil, interrupted, aborted, len(sc.Thresholds) > 0, passed, s)
 	if s.Partial && outcome != Interrupted {
 		outcome = Partial

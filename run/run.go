@@ -308,7 +308,7 @@ func (r *runner) run(ctx context.Context, outDir string) Result {
 	}
 
 	thresholdsPassed := true
-	s.Thresholds, thresholdsPassed = evaluateThresholds(sc, s)
+	s.Thresholds, thresholdsPassed = EvaluateThresholds(sc, s)
 	outcome := judgeRun(runErr, ph.Interrupted, aborted, len(sc.Thresholds) > 0, thresholdsPassed, s)
 	if errors.Is(runErr, fleet.ErrTargetUnreachable) {
 		s.Errors = append([]string{runErr.Error()}, s.Errors...)

@@ -34,7 +34,7 @@ func (r *runner) setUpTarget() (*tls.Config, credential.Provider, error) {
 		}
 		r.hubKey = key
 		cfg := hub.Config{Dir: filepath.Join(r.dir, "hub"), HostName: sc.Auth.HubHost, AckDelay: sc.Target.AckDelay,
-			Tier: sc.Target.Tier, Units: sc.Target.Units}
+			Tier: sc.Target.Tier, Units: sc.Target.Units, SendsPerSecond: sc.Target.SendsPerSecond}
 		if sc.Confirm != nil && sc.Confirm.Type == scenario.ConfirmMQTT && sc.Confirm.URL == "" {
 			r.servicePassword = newServicePassword()
 			cfg.ServiceUser, cfg.ServicePassword = hubServiceUser, r.servicePassword

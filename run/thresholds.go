@@ -13,11 +13,11 @@ import (
 	"github.com/fleetbench/fleetbench/threshold"
 )
 
-// evaluateThresholds judges every threshold of the scenario against the
+// EvaluateThresholds judges every threshold of the scenario against the
 // finished summary, in scenario order. A metric the run did not measure
 // (no samples, no consumer) fails its threshold with NoData set: a
 // criterion on something never measured must not pass silently.
-func evaluateThresholds(sc *scenario.Scenario, s *report.Summary) (results []report.ThresholdResult, allPassed bool) {
+func EvaluateThresholds(sc *scenario.Scenario, s *report.Summary) (results []report.ThresholdResult, allPassed bool) {
 	allPassed = true
 	for _, th := range sc.Thresholds {
 		r := report.ThresholdResult{Metric: th.Metric, Expr: th.Expr}

@@ -3,8 +3,8 @@ package scenario
 // The keys each section of a scenario accepts. docs/scenario.md documents
 // every one; a test checks that it does.
 var (
-	topKeys     = []string{"name", "target", "auth", "devices", "connect", "publish", "duration", "drain", "confirm", "thresholds", "abort_on_fail", "abort_delay", "churn", "storm"}
-	targetKeys  = []string{"kind", "host", "port", "endpoints", "tls", "ack_delay", "tier", "units"}
+	topKeys     = []string{"name", "target", "auth", "devices", "connect", "publish", "duration", "drain", "confirm", "thresholds", "abort_on_fail", "abort_delay", "churn", "storm", "search"}
+	targetKeys  = []string{"kind", "host", "port", "endpoints", "tls", "ack_delay", "tier", "units", "sends_per_second"}
 	tlsKeys     = []string{"ca_file", "server_name", "insecure_skip_verify", "cert_file", "key_file", "session_resumption", "key_exchange"}
 	authKeys    = []string{"type", "key_env", "key_file", "keys_file", "key_kind", "hub_host", "policy", "token_ttl", "api_version", "client_id", "username", "product_key", "sign_method", "secure_mode"}
 	devicesKeys = []string{"count", "id", "first_index"}
@@ -43,4 +43,6 @@ var sectionKeys = []section{
 	{"publish.stages[]", stageKeys},
 	{"publish.payload", payloadKeys},
 	{"confirm", confirmKeys},
+	{"search", searchKeys},
+	{"search.emergency", emergencyKeys},
 }

@@ -128,6 +128,9 @@ func (d *decoder) scenario(root *node) *Scenario {
 		case "storm":
 			s.Storm = &Storm{}
 			d.decodeStorm(v, s.Storm)
+		case "search":
+			s.Search = &Search{}
+			d.decodeSearch(v, s.Search)
 		}
 	})
 	if root.kind != kMap {
@@ -154,6 +157,9 @@ func (d *decoder) scenario(root *node) *Scenario {
 		}
 	}
 	d.finishThresholds(s, thresholdEntries)
+	if s.Search != nil {
+		d.finishSearch(s.Search, s)
+	}
 	return s
 }
 

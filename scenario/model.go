@@ -32,6 +32,9 @@ type Scenario struct {
 	Churn *Churn
 	// Storm drops a share of the fleet at one instant; nil: none.
 	Storm *Storm
+	// Search is the capacity search (`fleetbench capacity`); nil: none.
+	// `fleetbench run` ignores it.
+	Search *Search
 	// Thresholds are pass/fail criteria evaluated at the end of the run.
 	Thresholds []Threshold
 	// AbortOnFail stops a run early once a threshold can no longer pass.
@@ -76,6 +79,11 @@ type Target struct {
 	// empty: not stated; Units is 1 when only Tier is given.
 	Tier  string
 	Units int
+	// SendsPerSecond, when > 0, replaces the tier's device-to-cloud send
+	// rate in the embedded hub (target.sends_per_second): a known capacity
+	// to rehearse a capacity search against. Embedded target with a tier
+	// only.
+	SendsPerSecond float64
 }
 
 // Endpoint is one address devices dial.

@@ -39,6 +39,8 @@ func (d *decoder) decodeTarget(n *node, t *Target) {
 			t.Tier, _ = d.enum(v, p, tier.Names()...)
 		case "units":
 			t.Units, _ = d.integer(v, p, 1, 1_000_000)
+		case "sends_per_second":
+			t.SendsPerSecond, _ = d.rate(v, p, 0, true)
 		}
 	})
 }
@@ -196,6 +198,14 @@ func (d *decoder) finishTarget(t *Target) {
 // finishTier checks target.tier and target.units: units need a tier, and
 // the tier must allow that many.
 func (d *decoder) finishTier(t *Target) {
+	if d.given("target.sends_per_second") {
+		switch {
+		case t.Kind == TargetMQTT:
+			d.failKey("target.sends_per_second", "only the embedded hub can be given a send rate", "remove target.sends_per_second or use target.kind: embedded")
+		case !d.given("target.tier"):
+			d.failKey("target.sends_per_second", "a send rate without a tier", "add target.tier (e.g. S1): the rate replaces its sends per second")
+		}
+	}
 	if !d.has("target.tier") {
 		if d.given("target.units") && !d.given("target.tier") {
 			d.failKey("target.units", "units without a tier", "add target.tier (e.g. S1), or remove target.units")

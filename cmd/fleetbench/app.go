@@ -39,6 +39,7 @@ Usage:
                  [--shard I/N --coordinator URL]                ... as shard I of N of a coordinated run
   fleetbench k8s SCENARIO --shards N [--image IMG] [--namespace NS] [--out URL]
                  [--secret NAME] [--set path=value ...]        print the Kubernetes objects of a sharded run
+  fleetbench capacity SCENARIO [--out DIR] [--set path=value ...]   find the knee: the scenario's search section
   fleetbench validate SCENARIO [--set path=value ...]          check a scenario without running it
   fleetbench hub [--addr 127.0.0.1:8883] [--dir DIR] [--key-kind group|device]
                  [--host-name NAME] [--ack-delay D]             run the embedded IoT hub on its own
@@ -49,7 +50,8 @@ Usage:
 Run 'fleetbench COMMAND --help' for a command's flags (e.g. 'fleetbench hub --help').
 Exit codes: 0 ok, 1 run failed, 2 usage, 3 scenario invalid,
 4 target unreachable or confirm consumer not attached, 5 threshold failed,
-6 regression (compare), 7 run directory not writable or upload failed, 8 partial (a shard was lost), 130 interrupted.
+6 regression (compare), 7 run directory not writable or upload failed, 8 partial (a shard was lost), 9 capacity: no knee within range,
+10 capacity: aborted (emergency), 130 interrupted.
 RUN_DIR, BASE, NEW and --out may be bucket URLs (s3://, azblob://, gs://, file://).
 `
 
@@ -63,6 +65,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 	switch cmd {
 	case "run":
 		return cmdRun(ctx, rest, env)
+	case "capacity":
+		return cmdCapacity(ctx, rest, env)
 	case "validate":
 		return cmdValidate(rest, env)
 	case "hub":

@@ -14,6 +14,8 @@ const (
 	ExitRegression      = 6   // compare: the new run is worse than the base
 	ExitOutput          = 7   // the run directory (--out) cannot be written: nothing ran, or the report went to a fallback directory, or its upload to a bucket URL failed (the local copy is kept)
 	ExitPartial         = 8   // a sharded run lost a shard: the merged report covers the others and names it
+	ExitNotFound        = 9   // capacity: no knee within the range (every step passed: capacity >= to; or the first failed: below from)
+	ExitAborted         = 10  // capacity: a step reached an emergency bound (disconnect or error rate); the search stopped
 	ExitInterrupted     = 130 // interrupted (Ctrl-C / SIGTERM); the partial report was written
 )
 
