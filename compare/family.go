@@ -31,7 +31,7 @@ type MetricDelta struct {
 // Family is the comparison of one latency distribution present in both
 // runs.
 type Family struct {
-	Name     string        `json:"name"`            // histogram name: connect, publish, publish_uncorrected, e2e, e2e_device_to_hub, lateness
+	Name     string        `json:"name"`            // histogram name: connect, publish, publish_uncorrected, e2e, e2e_device_to_hub, lateness, reconnect, recovery
 	Title    string        `json:"title"`           // what it measures
 	Gating   bool          `json:"gating"`          // whether Verdict counts toward the overall verdict (false for lateness)
 	Rows     []MetricDelta `json:"rows"`            // p50 p75 p90 p95 p99 p99.9 max

@@ -25,6 +25,8 @@ var families = []familySpec{
 	{report.HistE2E, "intended send → consumer receipt", true},
 	{report.HistE2EDeviceToHub, "intended send → hub enqueue", true},
 	{report.HistLateness, "intended → actual send: the generator's own schedule keeping; informational, never gates", false},
+	{report.HistReconnect, "a dropped device's successful dial + TLS + CONNACK (churn and storms)", true},
+	{report.HistRecovery, "drop → connected again, back-off included: the time to recover (churn and storms)", true},
 }
 
 func familyByName(name string) (familySpec, bool) {
