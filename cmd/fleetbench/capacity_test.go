@@ -65,9 +65,11 @@ search:
 	if len(rep.Why) == 0 {
 		t.Error("the report does not say why the next load failed")
 	}
-	within := *rep.Knee >= capacityRate*0.95 && *rep.Knee <= capacityRate*1.05
-	if !within && len(rep.Notes) == 0 {
-		t.Errorf("knee %.1f/s is not within 5%% of %.0f/s, and the report does not say the generator was saturated", *rep.Knee, capacityRate)
+	// The hub's capacity is its token bucket's, not the machine's: a
+	// slower machine moves latencies, not the rate the hub admits, so the
+	// knee must land within the resolution whatever else runs beside it.
+	if *rep.Knee < capacityRate*0.95 || *rep.Knee > capacityRate*1.05 {
+		t.Errorf("knee %.1f/s is not within 5%% of the hub's %.0f/s (steps: %+v)", *rep.Knee, capacityRate, rep.Steps)
 	}
 	for _, s := range rep.Steps {
 		if _, err := os.Stat(filepath.Join(s.Dir, "summary.json")); err != nil {
