@@ -47,7 +47,15 @@ func planWarnings(s *Scenario, q tier.Quota) []planWarning {
 			unitsFor(q, func(u tier.Quota) bool { return u.ConnectsPerSecond >= r }))})
 	}
 	peak, path := peakRate(s.Publish)
-	if peak > q.SendsPerSecond {
+	if o := s.Target.SendsPerSecond; o > 0 {
+		// A rehearsal capacity replaces the tier's send rate: no number
+		// of units changes it.
+		if peak > o {
+			out = append(out, planWarning{path, fmt.Sprintf(
+				"a peak of %s exceeds the embedded hub's %s sends/s (target.sends_per_second): it queues the excess (latency rises), then closes connections",
+				fmtFigure(peak)+"/s", fmtFigure(o))})
+		}
+	} else if peak > q.SendsPerSecond {
 		out = append(out, planWarning{path, fmt.Sprintf(
 			"a peak of %s exceeds %s's %s device-to-cloud sends/s: IoT Hub queues the excess (latency rises), then closes connections; use %s",
 			fmtFigure(peak)+"/s", q, fmtFigure(q.SendsPerSecond),

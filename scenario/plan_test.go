@@ -61,3 +61,24 @@ func TestTierAndUnitsValidated(t *testing.T) {
 		}
 	}
 }
+
+// With target.sends_per_second the plan check quotes that capacity, not
+// the tier's send rate.
+func TestPlanCheckUsesTheRehearsalSendRate(t *testing.T) {
+	sc, err := Parse("s.yaml", []byte("target: {kind: embedded, tier: S1, sends_per_second: 3000/s}\nauth: {type: azure-sas}\ndevices: {count: 30}\npublish: {stages: [{duration: 10s, rate: 3500/s}]}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, w := range sc.Warnings {
+		if strings.Contains(w, "sends/s") {
+			found = true
+			if !strings.Contains(w, "3,000 sends/s") || strings.Contains(w, "S1 x 1's") {
+				t.Errorf("warning %q: want the 3000/s rehearsal capacity, not the tier's rate", w)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no warning for 3500/s against a 3000/s hub: %q", sc.Warnings)
+	}
+}
