@@ -39,7 +39,7 @@ func TestParseBudgetErrors(t *testing.T) {
 		{"=10%", `missing metric before "="`},
 		{"publish.p99=", "missing limit after \"=\": write a percentage (10%), a fraction (0.1) or a duration (5ms)"},
 		{"publsh.p99=10%", `unknown metric "publsh.p99" (did you mean publish.p99?)`},
-		{"latency=10%", `unknown metric "latency": name a latency family (connect, publish, publish_uncorrected, e2e, e2e_device_to_hub, lateness)`},
+		{"latency=10%", `unknown metric "latency": name a latency family (connect, publish, publish_uncorrected, e2e, e2e_device_to_hub, lateness, reconnect, recovery)`},
 		{"publish.max=10%", "publish.max cannot carry a budget: a single outlier moves it"},
 		{"publish.mean=10%", "name a percentile such as publish.p99"},
 		{"publish.p100.5=10%", `unknown percentile "p100.5": write p<q> with 0 <= q <= 100`},
